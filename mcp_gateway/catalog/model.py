@@ -15,13 +15,14 @@ ToolKey = tuple[str, str]
 """`(server, upstream tool name)`: the identity governance patterns match against."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CatalogTool:
     """One upstream tool as the gateway serves it.
 
     `server` is the server's name in the config, `name` the tool's name as the upstream gives it,
     and `exposed_name` the collision-free namespaced name clients see on `/mcp`
-    (see `mcp_gateway.catalog.naming`).
+    (see `mcp_gateway.catalog.naming`). Compared and hashed by identity: the catalog builds new
+    objects on every refresh, so an object doubles as a version for caches.
     """
 
     server: str
