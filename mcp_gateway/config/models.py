@@ -40,7 +40,9 @@ class HealthSettings(_Model):
 
     interval_s: float = Field(15.0, gt=0, description="Seconds between health checks.")
     timeout_s: float = Field(5.0, gt=0, description="A check slower than this counts as a failure.")
-    failures_before_unhealthy: int = Field(2, ge=1, description="Consecutive failed checks before reconnecting.")
+    failures_before_unhealthy: int = Field(
+        2, ge=1, description="Consecutive failed checks before reconnecting."
+    )
     backoff_initial_s: float = Field(0.25, gt=0, description="First reconnect delay; doubles each attempt.")
     backoff_max_s: float = Field(30.0, gt=0, description="Cap on the reconnect delay.")
 
@@ -50,12 +52,16 @@ class _ServerBase(_Model):
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout for calls to this server.")
     connect_timeout_s: float = Field(30.0, gt=0, description="Timeout for connecting and listing.")
     code_mode: bool | None = Field(
-        None, description="Serve this server's tools through the Code Mode meta-tools; default from code_mode."
+        None,
+        description="Serve this server's tools through the Code Mode meta-tools; default from code_mode.",
     )
     binding: Literal["server", "tool"] | None = Field(
         None, description="Stub layout: one file per server or per tool; default from code_mode.binding."
     )
-    health: HealthSettings = Field(default_factory=HealthSettings)
+    namespace: bool = Field(
+        True, description="Serve names as '<server>__<name>'; false serves them as the upstream names them."
+    )
+    health: HealthSettings = Field(default_factory=lambda: HealthSettings())
 
 
 class StdioServer(_ServerBase):
@@ -94,7 +100,9 @@ class InProcessServer(_ServerBase):
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-ServerConfig = Annotated[StdioServer | HttpServer | SseServer | InProcessServer, Field(discriminator="transport")]
+ServerConfig = Annotated[
+    StdioServer | HttpServer | SseServer | InProcessServer, Field(discriminator="transport")
+]
 
 
 class SandboxSettings(_Model):
@@ -115,7 +123,7 @@ class CodeModeSettings(_Model):
 
     enabled: bool = Field(False, description="Default for servers that do not set code_mode.")
     binding: Literal["server", "tool"] = "server"
-    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
 
 
 class GatewaySettings(_Model):
@@ -131,7 +139,9 @@ class GatewaySettings(_Model):
     allowed_hosts: list[str] | None = Field(
         None, description="Host header allow-list against DNS rebinding; default: loopback names."
     )
-    allowed_origins: list[str] | None = Field(None, description="Origin allow-list; default: loopback origins.")
+    allowed_origins: list[str] | None = Field(
+        None, description="Origin allow-list; default: loopback origins."
+    )
     session_idle_timeout_s: float = Field(1800.0, gt=0)
     data_dir: str | None = Field(None, description="Where persistent state lives; see --data-dir.")
 
@@ -139,8 +149,8 @@ class GatewaySettings(_Model):
 class GatewayConfig(GovernanceSection):
     """The whole configuration file."""
 
-    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
-    code_mode: CodeModeSettings = Field(default_factory=CodeModeSettings)
+    gateway: GatewaySettings = Field(default_factory=lambda: GatewaySettings())
+    code_mode: CodeModeSettings = Field(default_factory=lambda: CodeModeSettings())
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
 
     @field_validator("servers")
@@ -149,7 +159,8 @@ class GatewayConfig(GovernanceSection):
         for name in servers:
             if not SERVER_NAME.match(name) or len(name) > 32:
                 raise ValueError(
-                    f"server name {name!r} must start with a letter, use letters, digits, '-' and single '_', "
+                    f"server name {name!r} must start with a letter, use letters, digits, '-' and "
+                    "single '_', "
                     "and be at most 32 characters (it becomes the tool namespace '<server>__<tool>')"
                 )
         return servers

@@ -1,0 +1,1 @@
+"""Example MCP servers and configs shipped with the gateway."""

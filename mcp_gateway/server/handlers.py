@@ -1,0 +1,282 @@
+"""The downstream MCP server: SDK low-level `Server` handlers over the caller's view.
+
+Every handler resolves the caller (put on the ASGI scope by `IdentityMiddleware`), takes its view
+of the current catalog and answers from it. Unknown names and names outside the view get the
+same JSON-RPC error, so a key cannot learn which tools exist beyond its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
+from mcp.server.subscriptions import ListenHandler
+from mcp.shared.exceptions import MCPError
+
+from mcp_gateway.catalog.catalog import Catalog
+from mcp_gateway.errors import NotFoundError, PolicyError, UpstreamError
+from mcp_gateway.governance.identity import Identity
+from mcp_gateway.invocation import CallContext, ProgressFn, ToolInvoker
+from mcp_gateway.server.notifier import ListChangedNotifier
+from mcp_gateway.server.views import View, ViewCache
+from mcp_gateway.upstream.connection import Upstream, UpstreamRequestError
+
+__all__ = ["IDENTITY_SCOPE_KEY", "CodeModeHandler", "build_mcp_server"]
+
+logger = logging.getLogger("mcp_gateway.server")
+
+_RESOURCE_NOT_FOUND = -32002  # MCP spec: resource not found
+
+IDENTITY_SCOPE_KEY = "mcp_gateway.identity"
+"""Where `IdentityMiddleware` leaves the resolved `Identity` on the ASGI scope."""
+
+
+class CodeModeHandler(Protocol):
+    """What the server needs from Code Mode (implemented by `mcp_gateway.codemode.CodeMode`)."""
+
+    META_TOOL_NAMES: frozenset[str]
+
+    def meta_tools(self) -> list[types.Tool]:
+        """The four meta-tool definitions."""
+        ...
+
+    async def call(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        ctx: CallContext,
+        *,
+        call_id: str,
+        progress: ProgressFn | None = None,
+    ) -> types.CallToolResult:
+        """Run one meta-tool for the caller."""
+        ...
+
+
+def _identity(ctx: ServerRequestContext[Any, Any]) -> Identity:
+    request = ctx.request
+    scope = getattr(request, "scope", None)
+    identity = scope.get(IDENTITY_SCOPE_KEY) if scope is not None else None
+    if not isinstance(identity, Identity):
+        # IdentityMiddleware guards every route that reaches here; this is defence in depth.
+        raise MCPError(types.INVALID_REQUEST, "unauthenticated request")
+    return identity
+
+
+def _tool_error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+class _Handlers:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        views: ViewCache,
+        invoker: ToolInvoker,
+        upstreams: dict[str, Upstream],
+        codemode: CodeModeHandler | None,
+        notifier: ListChangedNotifier,
+    ) -> None:
+        self.catalog = catalog
+        self.views = views
+        self.invoker = invoker
+        self.upstreams = upstreams
+        self.codemode = codemode
+        self.notifier = notifier
+
+    def _view(self, ctx: ServerRequestContext[Any, Any]) -> tuple[Identity, View]:
+        identity = _identity(ctx)
+        request = ctx.request
+        headers = getattr(request, "headers", None)
+        session_id = headers.get("mcp-session-id") if headers is not None else None
+        if not session_id and request is not None:  # legacy SSE carries its session in the query
+            session_id = getattr(request, "query_params", {}).get("session_id")
+        if session_id:
+            self.notifier.remember(session_id, ctx.session)
+        return identity, self.views.get(identity, self.catalog.snapshot)
+
+    async def list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        _, view = self._view(ctx)
+        return types.ListToolsResult(tools=list(view.listed_tools))
+
+    async def call_tool(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        identity, view = self._view(ctx)
+        name, arguments = params.name, dict(params.arguments or {})
+        progress: ProgressFn = ctx.session.report_progress
+        client = ctx.session.client_params
+        call_ctx_args: dict[str, Any] = {
+            "identity": identity,
+            "request_id": str(ctx.request_id) if ctx.request_id is not None else None,
+            "client_name": client.client_info.name if client is not None else None,
+            "client_version": client.client_info.version if client is not None else None,
+        }
+        try:
+            if self.codemode is not None and view.code_tools and name in self.codemode.META_TOOL_NAMES:
+                call_ctx = CallContext(tools=view.code_tools, **call_ctx_args)
+                return await self.codemode.call(
+                    name, arguments, call_ctx, call_id=uuid.uuid4().hex, progress=progress
+                )
+            tool = view.direct_tools.get(name)
+            if tool is None:
+                raise NotFoundError("tool", name)
+            call_ctx = CallContext(tools=view.direct_tools, **call_ctx_args)
+            return await self.invoker.call_tool(call_ctx, tool, arguments, progress=progress)
+        except NotFoundError as exc:
+            raise MCPError(types.INVALID_PARAMS, str(exc)) from exc
+        except UpstreamRequestError as exc:
+            raise MCPError(exc.code, exc.upstream_message, exc.data) from exc
+        except (UpstreamError, PolicyError) as exc:
+            # The gateway could not run the call: the model reads why and may retry later.
+            return _tool_error(str(exc))
+
+    async def list_prompts(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        _, view = self._view(ctx)
+        return types.ListPromptsResult(
+            prompts=[
+                types.Prompt(
+                    name=p.exposed_name,
+                    title=p.title,
+                    description=p.description or None,
+                    arguments=[types.PromptArgument.model_validate(a) for a in p.arguments] or None,
+                )
+                for p in view.prompts.values()
+            ]
+        )
+
+    async def get_prompt(
+        self, ctx: ServerRequestContext[Any, Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        _, view = self._view(ctx)
+        prompt = view.prompts.get(params.name)
+        if prompt is None:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {params.name}")
+        result: types.GetPromptResult = await self._upstream_call(
+            prompt.server, lambda u: u.get_prompt(prompt.name, params.arguments)
+        )
+        return result
+
+    async def list_resources(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        _, view = self._view(ctx)
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    uri=r.uri,
+                    name=r.name,
+                    title=r.title,
+                    description=r.description or None,
+                    mime_type=r.mime_type,
+                )
+                for r in view.resources.values()
+            ]
+        )
+
+    async def list_templates(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        _, view = self._view(ctx)
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template=t.uri,
+                    name=t.name,
+                    title=t.title,
+                    description=t.description or None,
+                    mime_type=t.mime_type,
+                )
+                for t in view.templates
+            ]
+        )
+
+    async def read_resource(
+        self, ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        _, view = self._view(ctx)
+        uri = str(params.uri)
+        resource = view.allows_resource(uri)
+        if resource is None:
+            raise MCPError(_RESOURCE_NOT_FOUND, f"Unknown resource: {uri}")
+        result: types.ReadResourceResult = await self._upstream_call(
+            resource.server, lambda u: u.read_resource(uri)
+        )
+        return result
+
+    async def _upstream_call(self, server: str, call: Callable[[Upstream], Any]) -> Any:
+        upstream = self.upstreams.get(server)
+        if upstream is None:
+            raise MCPError(types.INTERNAL_ERROR, f"upstream '{server}' is not configured")
+        try:
+            return await call(upstream)
+        except UpstreamRequestError as exc:
+            raise MCPError(exc.code, exc.upstream_message, exc.data) from exc
+        except UpstreamError as exc:
+            raise MCPError(types.INTERNAL_ERROR, str(exc)) from exc
+
+
+class _GatewayServer(Server[Any]):
+    """Announces list_changed for tools, prompts and resources on handshake-era connections."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options
+            or NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
+
+
+def build_mcp_server(
+    *,
+    name: str,
+    version: str,
+    catalog: Catalog,
+    views: ViewCache,
+    invoker: ToolInvoker,
+    upstreams: dict[str, Upstream],
+    codemode: CodeModeHandler | None,
+    notifier: ListChangedNotifier,
+    instructions: str | None = None,
+) -> tuple[Server[Any], Sequence[object]]:
+    """The SDK server object serving the gateway, plus objects that must live as long as it."""
+    h = _Handlers(
+        catalog=catalog,
+        views=views,
+        invoker=invoker,
+        upstreams=upstreams,
+        codemode=codemode,
+        notifier=notifier,
+    )
+    listen = ListenHandler(notifier.bus)
+    server: Server[Any] = _GatewayServer(
+        name,
+        version=version,
+        instructions=instructions,
+        on_list_tools=h.list_tools,
+        on_call_tool=h.call_tool,
+        on_list_prompts=h.list_prompts,
+        on_get_prompt=h.get_prompt,
+        on_list_resources=h.list_resources,
+        on_list_resource_templates=h.list_templates,
+        on_read_resource=h.read_resource,
+        on_subscriptions_listen=listen,
+    )
+    return server, (h, listen)
