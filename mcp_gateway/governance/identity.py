@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp_gateway.governance.limits import LimitScope
+    from mcp_gateway.governance.views import ToolView
 
 __all__ = ["ALLOW_ALL", "Identity", "ToolFilter"]
 
@@ -25,6 +30,11 @@ class Identity:
     `allows` is the caller's tool view as a predicate; it is computed when the configuration
     changes, never per request. `view_version` changes whenever the view may have changed, so
     callers can cache filtered listings per `(identity.key_name, view_version, catalog version)`.
+
+    `key_id` is `config:<name>` or the key store's id; `groups` are the view's tool groups in
+    precedence order (key's, team's, customer's); `view` answers per-tool policy questions;
+    `limit_scopes` are the levels every request of this identity is charged to, and
+    `group_limits` the per-key call limits of its rate-limited groups.
     """
 
     key_name: str
@@ -33,3 +43,8 @@ class Identity:
     allows: ToolFilter = field(default=ALLOW_ALL, repr=False)
     view_version: int = 0
     is_admin: bool = False
+    key_id: str | None = None
+    groups: tuple[str, ...] = ()
+    view: ToolView | None = field(default=None, repr=False)
+    limit_scopes: tuple[LimitScope, ...] = field(default=(), repr=False)
+    group_limits: Mapping[str, LimitScope] = field(default_factory=dict, repr=False)
