@@ -1,11 +1,17 @@
-"""A small in-process MCP server for the quick start and the tests.
+"""A small MCP server for the quick start and the tests.
 
-Served by the bundled config as `transport: inprocess, target: "examples.demo_server:mcp"`.
+Served by the bundled config as `transport: inprocess, target: "examples.demo_server:mcp"`; also
+runnable on its own over any transport, which the tests use to exercise every upstream transport
+with the same tools: `python -m examples.demo_server [stdio | http PORT | sse PORT]`.
 """
 
 from __future__ import annotations
 
+import argparse
+
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 mcp = MCPServer("demo", instructions="A demo server: arithmetic, echo, and a slow task with progress.")
 
@@ -35,7 +41,15 @@ async def count_down(start: int, ctx: Context) -> str:
 @mcp.tool()
 def fail(message: str = "it broke") -> str:
     """Always fail with the given message (for trying error handling)."""
-    raise ValueError(message)
+    raise ToolError(message)
+
+
+@mcp.tool()
+async def sleep(seconds: float, ctx: Context) -> str:
+    """Wait for a number of seconds, then answer (for timeouts and cancellation)."""
+    await ctx.report_progress(0, seconds, "sleeping")
+    await anyio.sleep(seconds)
+    return f"slept {seconds:g} s"
 
 
 @mcp.prompt()
@@ -48,3 +62,21 @@ def summarize(topic: str) -> str:
 def welcome_note() -> str:
     """The welcome note."""
     return _NOTES["welcome"]
+
+
+def main() -> None:
+    """Serve the demo over stdio, streamable HTTP or SSE on loopback."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("transport", nargs="?", default="stdio", choices=["stdio", "http", "sse"])
+    parser.add_argument("port", nargs="?", type=int, default=8000)
+    args = parser.parse_args()
+    if args.transport == "stdio":
+        anyio.run(mcp.run_stdio_async)
+    elif args.transport == "http":
+        anyio.run(lambda: mcp.run_streamable_http_async(host="127.0.0.1", port=args.port))
+    else:
+        anyio.run(lambda: mcp.run_sse_async(host="127.0.0.1", port=args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import mcp_types as types
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 from mcp.server.subscriptions import ListenHandler
@@ -227,6 +227,16 @@ class _Handlers:
             raise MCPError(types.INTERNAL_ERROR, str(exc)) from exc
 
 
+async def _name_unknown_methods(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """The SDK answers `Method not found`; say which method, so a client author can see the typo."""
+    try:
+        return await call_next(ctx)
+    except MCPError as exc:
+        if exc.code == types.METHOD_NOT_FOUND and ctx.method not in exc.message:
+            raise MCPError(exc.code, f"Method not found: {ctx.method}", exc.data) from exc
+        raise
+
+
 class _GatewayServer(Server[Any]):
     """Announces list_changed for tools, prompts and resources on handshake-era connections."""
 
@@ -279,4 +289,5 @@ def build_mcp_server(
         on_read_resource=h.read_resource,
         on_subscriptions_listen=listen,
     )
+    server.middleware.append(_name_unknown_methods)
     return server, (h, listen)

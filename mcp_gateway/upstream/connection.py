@@ -116,6 +116,7 @@ class Upstream:
         self._listing = Listing()
         self._broken = anyio.Event()
         self._refresh_wanted = anyio.Event()
+        self._state_changed = anyio.Event()
         self.ready = anyio.Event()
         """Set once the first connection attempt finished, successfully or not."""
 
@@ -155,8 +156,16 @@ class Upstream:
             )
             self._state = state
             self._since = time.time()
+            self._state_changed.set()
+            self._state_changed = anyio.Event()
         if error is not None:
             self._last_error = error
+
+    async def wait_for_state(self, *states: UpstreamState) -> UpstreamState:
+        """Wait until the upstream is in one of `states` (callers bound the wait)."""
+        while self._state not in states:
+            await self._state_changed.wait()
+        return self._state
 
     def _mark_broken(self, reason: str) -> None:
         if self._state is UpstreamState.READY:
