@@ -154,8 +154,6 @@ def load_mappings(round_id: str) -> dict[str, Mapping_]:
             out[name] = Mapping_(name, ((server, name),), block["why"])
         for name, entry in (block.get("tools") or {}).items():
             targets = entry.get("rounds", {}).get(round_id, entry["to"])
-            pairs = tuple(
-                (t.split(".", 1)[0], t.split(".", 1)[1]) if "." in t else (server, t) for t in targets
-            )
+            pairs = tuple((t.split(".", 1)[0], t.split(".", 1)[1]) if "." in t else (server, t) for t in targets)
             out[name] = Mapping_(name, pairs, entry["why"])
     return out

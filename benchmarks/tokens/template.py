@@ -125,12 +125,7 @@ def _walk(value: Any, path: tuple[tuple[str, Any], ...], where: str) -> Any:
                 raise TemplateError(f"{where}: [*] applied to {type(value).__name__}")
             return [_walk(item, path[i + 1 :], where) for item in value]
         try:
-            if kind == "key":
-                value = value[arg]
-            elif kind == "index":
-                value = value[arg]
-            else:
-                value = value[slice(*arg)]
+            value = value[arg] if kind in ("key", "index") else value[slice(*arg)]
         except (KeyError, IndexError, TypeError) as exc:
             raise TemplateError(f"{where}: no {kind} {arg!r} in {to_text(value)[:120]}") from exc
     return value
@@ -202,11 +197,11 @@ def expr_to_starlark(expr: Expr, names: Mapping[str, str]) -> str:
             part = 1 if name == "after" else 0
             code = f"str({code}).split({json.dumps(arg)}, 1)[{part}]"
         elif name == "lines":
-            code = f"[_l.strip() for _l in str({code}).split(\"\\n\") if _l.strip()]"
+            code = f'[_l.strip() for _l in str({code}).split("\\n") if _l.strip()]'
         elif name == "join":
-            code = f"\"\\n\".join([str(_v) for _v in {code}])"
+            code = f'"\\n".join([str(_v) for _v in {code}])'
         elif name == "json":
-            code = f"json.encode({code})"
+            code = f"json_encode({code})"  # the gateway sandbox builtin
         else:
             code = f"len({code})"
     return code

@@ -1,0 +1,1 @@
+"""Models the agent loop can drive: the offline scripted model and HTTP adapters for real ones."""
