@@ -7,7 +7,13 @@ The server holds one `Governance` (built with `await Governance.from_config(...)
 """
 
 from mcp_gateway.governance.core import ADMIN_KEY_ENV, Governance, ViewChange, ViewListener
-from mcp_gateway.governance.counters import ChargeOutcome, CounterCharge, CounterStore, MemoryCounterStore
+from mcp_gateway.governance.counters import (
+    ChargeOutcome,
+    CounterCharge,
+    CounterStore,
+    CounterStoreUnavailable,
+    MemoryCounterStore,
+)
 from mcp_gateway.governance.credentials import KEY_PREFIX, credential_from_headers, generate_key, hash_key
 from mcp_gateway.governance.durations import Period, parse_period
 from mcp_gateway.governance.identity import ALLOW_ALL, Identity, ToolFilter
@@ -22,9 +28,8 @@ from mcp_gateway.governance.keystore import (
     KeyStoreError,
     MemoryKeyStore,
 )
-from mcp_gateway.governance.limits import AlertEvent, AlertHook, LimitRule, LimitScope, LimitsEngine
+from mcp_gateway.governance.limits import AlertEvent, AlertHook, LimitRule, LimitScope, LimitsEngine, Usage
 from mcp_gateway.governance.payloads import error_payload, retry_after
-from mcp_gateway.governance.redis_counters import RedisCounterStore
 from mcp_gateway.governance.snapshot import KeyEntry, Mode
 from mcp_gateway.governance.sqlite_keys import SQLiteKeyStore
 from mcp_gateway.governance.views import ToolPolicy, ToolView
@@ -38,6 +43,7 @@ __all__ = [
     "ChargeOutcome",
     "CounterCharge",
     "CounterStore",
+    "CounterStoreUnavailable",
     "CreatedKey",
     "DuplicateKeyName",
     "Governance",
@@ -56,11 +62,11 @@ __all__ = [
     "MemoryKeyStore",
     "Mode",
     "Period",
-    "RedisCounterStore",
     "SQLiteKeyStore",
     "ToolFilter",
     "ToolPolicy",
     "ToolView",
+    "Usage",
     "ViewChange",
     "ViewListener",
     "credential_from_headers",

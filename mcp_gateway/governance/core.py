@@ -32,7 +32,7 @@ from mcp_gateway.governance.keystore import (
     KeyStore,
     KeyStoreError,
 )
-from mcp_gateway.governance.limits import AlertHook, LimitScope, LimitsEngine
+from mcp_gateway.governance.limits import AlertHook, LimitScope, LimitsEngine, Usage
 from mcp_gateway.governance.snapshot import KeyEntry, Mode, Snapshot, build_snapshot
 from mcp_gateway.governance.views import ToolPolicy
 
@@ -144,9 +144,7 @@ class Governance:
             assert snap.default is not None
             return snap.default
         if credential is None:
-            raise AuthenticationError(
-                "missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'"
-            )
+            raise AuthenticationError("missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'")
         digest = hash_key(credential)
         if snap.mode == "single":
             assert snap.default is not None and snap.single_digest is not None
@@ -232,6 +230,10 @@ class Governance:
         scopes = (*identity.limit_scopes, *extra)
         await self.limits.charge(scopes, requests=requests, tokens=tokens, cost=cost, enforce=enforce)
 
+    async def usage(self, identity: Identity) -> list[Usage]:
+        """Where each of the identity's limits stands in its current window."""
+        return await self.limits.usage((*identity.limit_scopes, *identity.group_limits.values()))
+
     async def admit_tool_call(self, identity: Identity, server: str, tool: str) -> ToolPolicy:
         """Charge one call of `(server, tool)`: a request and the tool's cost at every level, plus
         the call limits of its groups. Returns the policy (for approval and Code Mode)."""
@@ -297,9 +299,7 @@ class Governance:
                 logger.warning("governance: %s", warning)
         return snapshot
 
-    def _swap(
-        self, config: GovernanceSection, records: Sequence[KeyRecord], api_key: str | None
-    ) -> ViewChange:
+    def _swap(self, config: GovernanceSection, records: Sequence[KeyRecord], api_key: str | None) -> ViewChange:
         with self._lock:
             old = self._snapshot
             new = self._build(config, records, api_key, old)
@@ -377,8 +377,6 @@ class Governance:
         if spec.customer is not None and spec.customer not in config.customers:
             problems.append(f"unknown customer {spec.customer!r}")
         elif spec.customer is not None and team is not None and team.customer != spec.customer:
-            problems.append(
-                f"team {spec.team!r} belongs to customer {team.customer!r}, not {spec.customer!r}"
-            )
+            problems.append(f"team {spec.team!r} belongs to customer {team.customer!r}, not {spec.customer!r}")
         if problems:
             raise InvalidKeySpec("; ".join(problems))

@@ -15,7 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["ChargeOutcome", "CounterCharge", "CounterStore", "MemoryCounterStore", "exhausted"]
+from mcp_gateway.errors import GatewayError
+
+__all__ = [
+    "ChargeOutcome",
+    "CounterCharge",
+    "CounterStore",
+    "CounterStoreUnavailable",
+    "MemoryCounterStore",
+    "exhausted",
+]
+
+
+class CounterStoreUnavailable(GatewayError):
+    """The counter store cannot be reached (Redis down). The caller decides: 503, or fail open."""
 
 
 @dataclass(frozen=True, slots=True)

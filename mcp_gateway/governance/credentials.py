@@ -31,9 +31,7 @@ def hash_key(key: str) -> str:
 def is_key_hash(text: str) -> bool:
     """True when `text` already is a stored form (`sha256:<64 lowercase hex>`)."""
     digest = text.removeprefix(_HASH_PREFIX)
-    return (
-        text.startswith(_HASH_PREFIX) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
-    )
+    return text.startswith(_HASH_PREFIX) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
 
 
 def generate_key() -> str:
@@ -60,9 +58,7 @@ def credential_from_headers(headers: HeaderSource) -> str | None:
         if name == "authorization":
             scheme, _, token = _text(raw_value).strip().partition(" ")
             if scheme.lower() != "bearer":
-                raise AuthenticationError(
-                    "unsupported Authorization scheme; use 'Authorization: Bearer <key>'"
-                )
+                raise AuthenticationError("unsupported Authorization scheme; use 'Authorization: Bearer <key>'")
             found.add(token.strip())
         elif name == "x-api-key":
             found.add(_text(raw_value).strip())

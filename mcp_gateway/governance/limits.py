@@ -27,7 +27,7 @@ from mcp_gateway.errors import BudgetExceededError, PolicyError, RateLimitError
 from mcp_gateway.governance.counters import CounterCharge, CounterStore, MemoryCounterStore, exhausted
 from mcp_gateway.governance.durations import Period
 
-__all__ = ["AlertEvent", "AlertHook", "LimitRule", "LimitScope", "LimitsEngine", "Metric"]
+__all__ = ["AlertEvent", "AlertHook", "LimitRule", "LimitScope", "LimitsEngine", "Metric", "Usage"]
 
 logger = logging.getLogger("mcp_gateway.governance.limits")
 
@@ -76,6 +76,19 @@ class AlertEvent:
 
 
 AlertHook = Callable[[AlertEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One rule's standing in the current window, for reports and admin pages."""
+
+    level: str
+    name: str
+    metric: Metric
+    limit: float
+    used: float
+    period: str
+    resets_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +162,16 @@ class LimitsEngine:
             item = slot.charge
             if exhausted(used, item.amount, item.limit, item.strict):
                 raise self._refusal(slot, used, now)
+
+    async def usage(self, scopes: Sequence[LimitScope]) -> list[Usage]:
+        """Where every rule of `scopes` stands now (one store read)."""
+        now = self._clock()
+        slots = self._slots(scopes, now, 0, 0, 0.0)
+        values = await self.store.read([slot.charge.key for slot in slots]) if slots else []
+        return [
+            Usage(s.scope.level, s.scope.name, s.rule.metric, s.rule.limit, used, str(s.rule.period), s.resets_at)
+            for s, used in zip(slots, values, strict=True)
+        ]
 
     async def charge(
         self,

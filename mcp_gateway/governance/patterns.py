@@ -48,9 +48,7 @@ def check_tool_pattern(pattern: str) -> str:
             "e.g. 'github.*' or 'filesystem.read_*'"
         )
     if not _SERVER_PART.match(server):
-        raise ValueError(
-            f"tool pattern {pattern!r}: server part {server!r} may hold letters, digits, '_', '-', '*'"
-        )
+        raise ValueError(f"tool pattern {pattern!r}: server part {server!r} may hold letters, digits, '_', '-', '*'")
     if any(ch.isspace() for ch in tool):
         raise ValueError(f"tool pattern {pattern!r}: the tool part may not contain whitespace")
     return pattern

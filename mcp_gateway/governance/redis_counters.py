@@ -4,6 +4,9 @@
 all of them is a single step however many instances charge at once. Reads are one `MGET`.
 Counters expire on their own a little after their window ends.
 
+Needs the optional `redis` package (`pip install mcp-gateway[redis]`), so the package root does not
+import this module: use `from mcp_gateway.governance.redis_counters import RedisCounterStore`.
+
 All keys of one charge must live on one node: a single Redis (or Sentinel) works; Redis Cluster
 needs every key in one hash slot, which this store does not arrange (yet).
 """
@@ -13,9 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mcp_gateway.governance.counters import ChargeOutcome, CounterCharge
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from mcp_gateway.governance.counters import ChargeOutcome, CounterCharge, CounterStoreUnavailable
 
 __all__ = ["RedisCounterStore"]
+
+# Connection-level failures mean "unavailable"; anything else (a script error) surfaces as itself.
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 
 # KEYS: counters. ARGV[1]: "1" to enforce. Then per key i, at ARGV[2 + 4*(i-1)]:
 # amount, limit, strict ("1"/"0"), ttl in ms. Mirrors `counters.exhausted`.
@@ -67,17 +77,22 @@ class RedisCounterStore:
         self._script = client.register_script(_CHARGE)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "mcpgw:limits:") -> RedisCounterStore:
-        """Connect to `redis://host:port/db` (the client connects lazily on first use)."""
-        import redis.asyncio as aioredis  # optional dependency: only needed for this store
-
-        return cls(aioredis.Redis.from_url(url), prefix=prefix, owns_client=True)
+    def from_url(
+        cls, url: str, *, prefix: str = "mcpgw:limits:", max_connections: int = 64, timeout_s: float = 5.0
+    ) -> RedisCounterStore:
+        """Connect to `redis://host:port/db` lazily. The pool blocks (up to `timeout_s`) when all
+        `max_connections` are busy instead of failing, so bursts queue rather than error."""
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=timeout_s)
+        return cls(aioredis.Redis(connection_pool=pool), prefix=prefix, owns_client=True)
 
     async def read(self, keys: Sequence[str]) -> list[float]:
         """Current values (0 for missing keys), in one `MGET`."""
         if not keys:
             return []
-        values = await self._client.mget([self._prefix + key for key in keys])
+        try:
+            values = await self._client.mget([self._prefix + key for key in keys])
+        except _UNREACHABLE as exc:
+            raise CounterStoreUnavailable(f"counter store unreachable: {exc}") from exc
         return [_float(value) for value in values]
 
     async def charge(self, charges: Sequence[CounterCharge], *, enforce: bool = True) -> ChargeOutcome:
@@ -93,7 +108,10 @@ class RedisCounterStore:
                 "1" if item.strict else "0",
                 str(ttl_ms),
             ]
-        reply = await self._script(keys=[self._prefix + item.key for item in charges], args=args)
+        try:
+            reply = await self._script(keys=[self._prefix + item.key for item in charges], args=args)
+        except _UNREACHABLE as exc:
+            raise CounterStoreUnavailable(f"counter store unreachable: {exc}") from exc
         if _float(reply[0]) == 1:
             return ChargeOutcome(True, tuple(_float(value) for value in reply[1:]))
         return ChargeOutcome(False, refused=int(_float(reply[1])), refused_used=_float(reply[2]))
@@ -101,4 +119,4 @@ class RedisCounterStore:
     async def aclose(self) -> None:
         """Close the client if this store created it."""
         if self._owns_client:
-            await self._client.aclose()
+            await self._client.aclose(close_connection_pool=True)

@@ -180,9 +180,7 @@ class _Builder:
             return None
         return self.scopes.setdefault((level, name), LimitScope(level, name, rules))
 
-    def view(
-        self, groups: Sequence[CompiledGroup], allowed: Sequence[str], blocked: Sequence[str]
-    ) -> ToolView:
+    def view(self, groups: Sequence[CompiledGroup], allowed: Sequence[str], blocked: Sequence[str]) -> ToolView:
         signature = ToolView.signature_of(groups, allowed, blocked)
         found = self.views.get(signature)
         if found is None and self.previous is not None:
@@ -200,16 +198,12 @@ class _Builder:
         customer_name = entry.customer or (team.customer if team is not None else None)
         customer = section.customers.get(customer_name) if customer_name is not None else None
         if customer_name is not None and customer is None:
-            self.warnings.append(
-                f"key {entry.name!r}: customer {customer_name!r} is not in the config; ignoring it"
-            )
+            self.warnings.append(f"key {entry.name!r}: customer {customer_name!r} is not in the config; ignoring it")
             customer_name = None
         members = [m for m in (team, customer) if m is not None]
         group_names = list(dict.fromkeys([*entry.tool_groups, *(g for m in members for g in m.tool_groups)]))
         for missing in [g for g in group_names if g not in self.groups]:
-            self.warnings.append(
-                f"key {entry.name!r}: tool group {missing!r} is not in the config; ignoring it"
-            )
+            self.warnings.append(f"key {entry.name!r}: tool group {missing!r} is not in the config; ignoring it")
         groups = [self.groups[g] for g in group_names if g in self.groups]
         allowed = [*entry.allowed_tools, *(p for m in members for p in m.allowed_tools)]
         blocked = [*entry.blocked_tools, *(p for m in members for p in m.blocked_tools)]
@@ -220,9 +214,7 @@ class _Builder:
             self.scope("customer", customer_name, member_rules(customer) if customer else ()),
         )
         group_limits = {
-            g.name: LimitScope(
-                "group", g.name, (g.call_limit,), counter_id=f"group:{g.name}|key:{entry.name}"
-            )
+            g.name: LimitScope("group", g.name, (g.call_limit,), counter_id=f"group:{g.name}|key:{entry.name}")
             for g in groups
             if g.call_limit is not None
         }

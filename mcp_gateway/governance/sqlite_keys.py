@@ -160,9 +160,7 @@ class SQLiteKeyStore:
 
     async def disable(self, key_id: str, disabled: bool = True) -> KeyRecord:
         """Disable (403) or re-enable."""
-        return await self._update(
-            key_id, "UPDATE virtual_keys SET disabled = ? WHERE id = ?", (int(disabled), key_id)
-        )
+        return await self._update(key_id, "UPDATE virtual_keys SET disabled = ? WHERE id = ?", (int(disabled), key_id))
 
     async def revision(self) -> int:
         """The write counter shared by every process using this file."""
