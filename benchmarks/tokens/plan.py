@@ -22,7 +22,8 @@ Steps are named `s1, s2, ...` (or `id:`), run in order, and may use earlier resu
 `{{...}}` placeholders (see `template`). `same_turn: true` lets a step go in the same model turn
 as the previous one (independent calls a model would issue in parallel). `foreach: "{{expr}}"`
 repeats the call for every element, bound to `item`. `expect_error: true` marks a call whose
-failure is the point of the query (reading a missing file).
+failure is the point of the query (reading a missing file). `look: true` marks a result the model
+must read before it can go on (see `Step.look`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ __all__ = ["CONTEXT_NAMES", "Plan", "PlanError", "Step", "load_plans"]
 CONTEXT_NAMES = frozenset({"cwd", "db", "email", "today", "today_epoch"})
 """Values the model knows from its system prompt, usable in any plan."""
 
-GRADE_KEYS = frozenset({"answer", "answer_any", "files", "dirs", "tables", "calls", "no_calls"})
+GRADE_KEYS = frozenset({"answer", "answer_any", "files", "dirs", "tables", "calls", "skip_side_effects"})
 
 
 class PlanError(ValueError):
@@ -59,6 +60,10 @@ class Step:
     same_turn: bool = False
     foreach: str | None = None
     expect_error: bool = False
+    look: bool = False
+    """The model must read this result before it can write the calls that follow (it reasons over
+    it, e.g. copies prices out of a page). In Code Mode this ends a script: the script prints the
+    result, and the next script is written with what was read."""
 
     @property
     def needs(self) -> set[str]:
@@ -103,7 +108,7 @@ def _step(raw: Mapping[str, Any], index: int, query_id: str) -> Step:
     if not isinstance(call, str) or "." not in call:
         raise PlanError(f"{where}: 'call' must be 'server.tool'")
     server, tool = call.split(".", 1)
-    unknown = set(raw) - {"call", "args", "id", "same_turn", "foreach", "expect_error"}
+    unknown = set(raw) - {"call", "args", "id", "same_turn", "foreach", "expect_error", "look"}
     if unknown:
         raise PlanError(f"{where}: unknown keys {sorted(unknown)}")
     args = raw.get("args") or {}
@@ -117,6 +122,7 @@ def _step(raw: Mapping[str, Any], index: int, query_id: str) -> Step:
         same_turn=bool(raw.get("same_turn", False)),
         foreach=raw.get("foreach"),
         expect_error=bool(raw.get("expect_error", False)),
+        look=bool(raw.get("look", False)),
     )
 
 

@@ -121,9 +121,12 @@ class ReplayBook:
     def answer(self, tool: dict[str, Any], args: Mapping[str, Any]) -> Reply:
         """Answer one call of `tool` (a captured definition) with `args`."""
         name = tool["name"]
+        # Optional parameters the call leaves out read as None, as an API treats absent fields.
+        props = (tool.get("inputSchema") or {}).get("properties") or {}
+        full = {**dict.fromkeys(props), **args}
         for variant in self.fixtures.get(name, []):
             if _matches(variant.get("when", {}), args):
-                return self._from_variant(name, variant, args)
+                return self._from_variant(name, variant, full)
         if tool.get("outputSchema"):
             return Reply(example_from_schema(tool["outputSchema"]))
         return Reply({"ok": True, "tool": name, "arguments": dict(args)})

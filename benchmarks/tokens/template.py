@@ -10,7 +10,10 @@ Grammar: `name accessor* ("|" filter)*` where an accessor is `.key`, `[N]`, `[A:
 `[*]` (apply the rest of the path to every element), and a filter is `lines` (text -> non-empty
 lines), `join` (list -> newline-joined text), `json` (value -> JSON text), `len`, or `after:TEXT` /
 `before:TEXT` (the part of a text after / before the first TEXT: how a model picks an id out of a
-sentence such as "Created doc (ID: abc)" with plain string operations, which Starlark has).
+sentence such as "Created doc (ID: abc)" with plain string operations, which Starlark has), or
+`rows:k1,k2` (a list of dicts -> Markdown table rows `| v1 | v2 |`, one per line), `words` (text ->
+whitespace-separated words), `at:N` (element N, after a filter), `grep:TEXT` (list items containing
+TEXT).
 
 A string that is exactly one placeholder stands for the raw value (any type); a string mixing text
 and placeholders is rendered as text.
@@ -43,7 +46,8 @@ _TOKEN = re.compile(
       | \[\s*["'](?P<skey>[^"']+)["']\s*\]""",
     re.VERBOSE,
 )
-FILTERS = frozenset({"lines", "join", "json", "len", "after", "before"})
+FILTERS = frozenset({"lines", "join", "json", "len", "after", "before", "rows", "at", "words", "grep"})
+ARG_FILTERS = frozenset({"after", "before", "rows", "at", "grep"})
 
 
 class TemplateError(ValueError):
@@ -68,8 +72,8 @@ def parse_expr(text: str) -> Expr:
         name, _, arg = raw.strip().partition(":")
         if name not in FILTERS:
             raise TemplateError(f"unknown filter {name!r} in {text!r}")
-        if (name in ("after", "before")) != bool(arg):
-            raise TemplateError(f"filter {name!r} in {text!r}: after/before take an argument, others none")
+        if (name in ARG_FILTERS) != bool(arg):
+            raise TemplateError(f"filter {name!r} in {text!r}: {sorted(ARG_FILTERS)} take an argument, others none")
         # The argument keeps its spaces (after: "ID: " must match "ID: abc") minus the one after ':'.
         filters.append((name, raw.lstrip().partition(":")[2]))
     match = re.match(r"[A-Za-z_]\w*", body)
@@ -132,6 +136,15 @@ def _walk(value: Any, path: tuple[tuple[str, Any], ...], where: str) -> Any:
 
 
 def _apply_filter(value: Any, name: str, arg: str) -> Any:
+    if name == "at":
+        return value[int(arg)]
+    if name == "words":
+        return str(value).split()
+    if name == "grep":
+        return [v for v in value if arg in to_text(v)]
+    if name == "rows":
+        keys = [k.strip() for k in arg.split(",")]
+        return "\n".join("| " + " | ".join(to_text(row[k]) for k in keys) + " |" for row in value)
     if name in ("after", "before"):
         text = str(value)
         if arg not in text:
@@ -187,8 +200,27 @@ def _star_path(base: str, path: tuple[tuple[str, Any], ...], depth: int) -> str:
     return code
 
 
-def expr_to_starlark(expr: Expr, names: Mapping[str, str]) -> str:
-    """Compile an expression to Starlark; `names` maps plan names to script variables or literals."""
+def starlark_literal(value: Any) -> str:
+    """A JSON value as Starlark source."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {starlark_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(starlark_literal(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def expr_to_starlark(expr: Expr, names: Mapping[str, str], literals: Mapping[str, Any] | None = None) -> str:
+    """Compile an expression to Starlark; `names` maps plan names to script variables or literals.
+
+    Names in `literals` are values the model has already read (results of an earlier script): the
+    expression is evaluated now and written into the script as a literal, as a model copies them.
+    """
+    if literals and expr.root in literals:
+        return starlark_literal(evaluate(expr, literals))
     if expr.root not in names:
         raise TemplateError(f"unknown name {expr.root!r}")
     code = _star_path(names[expr.root], expr.path, 0)
@@ -202,32 +234,42 @@ def expr_to_starlark(expr: Expr, names: Mapping[str, str]) -> str:
             code = f'"\\n".join([str(_v) for _v in {code}])'
         elif name == "json":
             code = f"json_encode({code})"  # the gateway sandbox builtin
+        elif name == "at":
+            code = f"{code}[{int(arg)}]"
+        elif name == "words":
+            code = f"str({code}).split()"
+        elif name == "grep":
+            code = f"[_g for _g in {code} if {json.dumps(arg)} in str(_g)]"
+        elif name == "rows":
+            keys = json.dumps([k.strip() for k in arg.split(",")])
+            cells = f'" | ".join([str(_r[_k]) for _k in {keys}])'
+            code = f'"\\n".join(["| " + {cells} + " |" for _r in {code}])'
         else:
             code = f"len({code})"
     return code
 
 
-def to_starlark(value: Any, names: Mapping[str, str]) -> str:
+def to_starlark(value: Any, names: Mapping[str, str], literals: Mapping[str, Any] | None = None) -> str:
     """Compile a plan value (with placeholders) into a Starlark expression."""
     if isinstance(value, str):
         whole = PLACEHOLDER.fullmatch(value)
         if whole:
-            return expr_to_starlark(parse_expr(whole.group(1)), names)
+            return expr_to_starlark(parse_expr(whole.group(1)), names, literals)
         parts: list[str] = []
         pos = 0
         for m in PLACEHOLDER.finditer(value):
             if m.start() > pos:
                 parts.append(json.dumps(value[pos : m.start()], ensure_ascii=False))
-            parts.append(f"str({expr_to_starlark(parse_expr(m.group(1)), names)})")
+            parts.append(f"str({expr_to_starlark(parse_expr(m.group(1)), names, literals)})")
             pos = m.end()
         if pos < len(value) or not parts:
             parts.append(json.dumps(value[pos:], ensure_ascii=False))
         return " + ".join(parts)
     if isinstance(value, Mapping):
-        items = ", ".join(f"{json.dumps(k)}: {to_starlark(v, names)}" for k, v in value.items())
+        items = ", ".join(f"{json.dumps(k)}: {to_starlark(v, names, literals)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(to_starlark(v, names) for v in value) + "]"
+        return "[" + ", ".join(to_starlark(v, names, literals) for v in value) + "]"
     if value is None:
         return "None"
     if isinstance(value, bool):

@@ -4,6 +4,8 @@ Turn by turn: `listToolFiles()`; `readToolFile` for each file holding a planned 
 more of a file if a partial read points further and the function is not yet seen; `getToolDocs`
 only when the stub does not show a function or a parameter the plan needs; then one
 `executeToolCode` whose script makes every planned call and prints the answer; then the answer.
+A plan step marked `look` splits the work in two scripts: the first prints that result (the model
+must read it to go on), the second is written with what was read.
 
 It calls tools by the function and parameter names the stubs (or docs) show, so a stub that hides
 or misnames what the plan needs makes the query fail with that reason.
@@ -34,6 +36,30 @@ def global_name(server: str) -> str:
     return name if not name[:1].isdigit() else f"_{name}"
 
 
+def _segments(steps: Sequence[Step]) -> list[list[Step]]:
+    """Steps split into scripts: a `look` step ends one."""
+    out: list[list[Step]] = [[]]
+    for step in steps:
+        out[-1].append(step)
+        if step.look:
+            out.append([])
+    return [seg for seg in out if seg] or [[]]
+
+
+def _printed_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object printed in a script's output."""
+    decoder = json.JSONDecoder()
+    for i, ch in enumerate(text):
+        if ch == "{":
+            try:
+                value, _ = decoder.raw_decode(text, i)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
 def _meta(tools: Sequence[dict[str, Any]], name: str) -> str | None:
     for t in tools:
         if t["name"] == name or t["name"].endswith(f"__{name}"):
@@ -53,6 +79,9 @@ class ScriptedCodeMode(ScriptedBase):
         self.docs: dict[tuple[str, str], str] = {}
         self.script: str | None = None
         self._last: list[tuple[str, Any]] = []  # what the last turn asked for
+        self.segments = _segments(plan.steps)
+        self.segment = 0
+        self.known: dict[str, Any] = {}  # results read from earlier scripts' output
 
     async def respond(self, conversation: Conversation) -> ModelTurn:
         """Take the next Code Mode step."""
@@ -68,6 +97,14 @@ class ScriptedCodeMode(ScriptedBase):
                 return self.fail("executeToolCode returned nothing")
             if result.is_error and not any(s.expect_error for s in self.plan.steps):
                 return self.fail(f"the script failed: {result.content[:400]}")
+            if self.segment + 1 < len(self.segments):
+                looked = _printed_object(result.content)
+                wanted = [s.id for s in self.segments[self.segment] if s.look]
+                if looked is None or any(k not in looked for k in wanted):
+                    return self.fail(f"could not read the looked-at results from the output: {result.content[:300]}")
+                self.known.update({k: looked[k] for k in wanted})
+                self.segment += 1
+                return self._write_script(names)
             return ModelTurn(content=result.content.strip())
         if not self.listing:
             if "list" in received:
@@ -158,6 +195,7 @@ class ScriptedCodeMode(ScriptedBase):
         return None
 
     def _call_code(self, step: Step, names: Mapping[str, str]) -> str:
+        literals = self.known or None
         fn = self._function(step.server, step.tool)
         ident = fn.name if fn else self._ident_from_docs(step)
         if ident is None:
@@ -167,7 +205,7 @@ class ScriptedCodeMode(ScriptedBase):
             pname = self._param_name(step.server, step.tool, arg)
             if pname is None:
                 raise LookupError(f"the stub and docs of {step.server}.{step.tool} show no parameter {arg!r}")
-            parts.append(f"{pname}={to_starlark(value, names)}")
+            parts.append(f"{pname}={to_starlark(value, names, literals)}")
         if fn is not None:
             given = {normalize(a) for a in step.args}
             missing = [p.name for p in fn.params if p.required and normalize(p.name) not in given]
@@ -185,16 +223,22 @@ class ScriptedCodeMode(ScriptedBase):
     def _write_script(self, names: Mapping[str, str | None]) -> ModelTurn:
         scope_names = {k: json.dumps(v, ensure_ascii=False) for k, v in self.context.items() if k in CONTEXT_NAMES}
         lines: list[str] = []
+        literals = self.known or None
+        segment = self.segments[self.segment]
         try:
-            for step in self.plan.steps:
+            for step in segment:
                 scope_names[step.id] = step.id
                 if step.foreach is None:
                     lines.append(f"{step.id} = {self._call_code(step, scope_names)}")
                 else:
                     inner = self._call_code(step, {**scope_names, "item": "item"})
-                    source = to_starlark(step.foreach, scope_names)
+                    source = to_starlark(step.foreach, scope_names, literals)
                     lines.append(f"{step.id} = [{inner} for item in {source}]")
-            lines.append(f"print({to_starlark(self.plan.answer, scope_names)})")
+            if self.segment + 1 < len(self.segments):
+                looked = ", ".join(f'"{s.id}": {s.id}' for s in segment if s.look)
+                lines.append(f"print(json_encode({{{looked}}}))")
+            else:
+                lines.append(f"print({to_starlark(self.plan.answer, scope_names, literals)})")
         except (LookupError, TemplateError) as exc:
             if isinstance(exc, LookupError) and not self._docs_tried():
                 return self._ask_docs_for_gaps(names)
