@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from mcp_gateway.errors import GatewayError
 
@@ -31,9 +31,8 @@ class CounterStoreUnavailable(GatewayError):
     """The counter store cannot be reached (Redis down). The caller decides: 503, or fail open."""
 
 
-@dataclass(frozen=True, slots=True)
-class CounterCharge:
-    """One counter to test and grow.
+class CounterCharge(NamedTuple):
+    """One counter to test and grow (a tuple: several are built per request).
 
     `strict` counters (request counts) refuse when `used + amount > limit`, so they never
     overshoot. The others (tokens, money, often known only after the work is done) refuse once

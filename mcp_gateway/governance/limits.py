@@ -19,9 +19,9 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from mcp_gateway.errors import BudgetExceededError, PolicyError, RateLimitError
 from mcp_gateway.governance.counters import CounterCharge, CounterStore, MemoryCounterStore, exhausted
@@ -54,10 +54,17 @@ class LimitScope:
     name: str
     rules: tuple[LimitRule, ...]
     counter_id: str = ""
+    plan: tuple[tuple[LimitRule, str, bool], ...] = field(init=False, repr=False, compare=False)
+    """Per rule: the rule, its counter key prefix, and whether it is strict (request counts)."""
 
     def __post_init__(self) -> None:
         if not self.counter_id:
             object.__setattr__(self, "counter_id", f"{self.level}:{self.name}")
+        # Built once here rather than per request: the hot path only appends the window start.
+        plan = tuple(
+            (rule, f"{self.counter_id}|{rule.metric}|{rule.period}|", rule.metric == "requests") for rule in self.rules
+        )
+        object.__setattr__(self, "plan", plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +98,7 @@ class Usage:
     resets_at: float
 
 
-@dataclass(frozen=True, slots=True)
-class _Slot:
+class _Slot(NamedTuple):  # a tuple, not a dataclass: several are built per request
     scope: LimitScope
     rule: LimitRule
     charge: CounterCharge
@@ -121,14 +127,19 @@ class LimitsEngine:
         self.store: CounterStore = store if store is not None else MemoryCounterStore()
         self.alert_hooks: list[AlertHook] = list(alert_hooks)
         self._clock = clock
-        self._windows: dict[Period, tuple[float, float]] = {}  # last window per period: saves calendar math
+        # The last window per period object, keyed by id (hashing the dataclass costs more than the
+        # lookup saves); the period is kept in the value so its id cannot be reused while cached.
+        self._windows: dict[int, tuple[Period, float, float]] = {}
 
     def _window(self, period: Period, now: float) -> tuple[float, float]:
-        window = self._windows.get(period)
-        if window is None or not window[0] <= now < window[1]:
-            window = period.window(now)
-            self._windows[period] = window
-        return window
+        cached = self._windows.get(id(period))
+        if cached is not None and cached[1] <= now < cached[2]:
+            return cached[1], cached[2]
+        start, end = period.window(now)
+        if len(self._windows) > 4096:  # rules come and go with reloads; keep the cache bounded
+            self._windows.clear()
+        self._windows[id(period)] = (period, start, end)
+        return start, end
 
     def _slots(
         self, scopes: Sequence[LimitScope], now: float, requests: float, tokens: float, cost: float
@@ -140,11 +151,10 @@ class LimitsEngine:
             if scope.counter_id in seen:  # the same level twice would be charged twice
                 continue
             seen.add(scope.counter_id)
-            for rule in scope.rules:
+            for rule, prefix, strict in scope.plan:
                 start, end = self._window(rule.period, now)
-                key = f"{scope.counter_id}|{rule.metric}|{rule.period}|{int(start)}"
                 charge = CounterCharge(
-                    key, amounts[rule.metric], rule.limit, rule.metric == "requests", end - now + _GRACE_S
+                    f"{prefix}{int(start)}", amounts[rule.metric], rule.limit, strict, end - now + _GRACE_S
                 )
                 slots.append(_Slot(scope, rule, charge, start, end))
         return slots

@@ -10,7 +10,7 @@ import calendar
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mcp_gateway.governance import Period, parse_period
@@ -49,6 +49,7 @@ def test_parse_rejects(text: str) -> None:
         parse_period(text)
 
 
+@settings(database=None)  # no .hypothesis/ directory in the repo
 @given(period=periods, moment=instants | near_boundaries())
 def test_window_contains_now_and_tiles_time(period: Period, moment: datetime) -> None:
     now = ts(moment)
@@ -60,6 +61,7 @@ def test_window_contains_now_and_tiles_time(period: Period, moment: datetime) ->
     assert period.window(start) == (start, end)
 
 
+@settings(database=None)  # no .hypothesis/ directory in the repo
 @given(moment=instants | near_boundaries())
 @example(moment=datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC))
 @example(moment=datetime(2023, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC))
@@ -87,6 +89,7 @@ def test_calendar_windows(moment: datetime) -> None:
     assert (y_end - y_start).days == (366 if calendar.isleap(moment.year) else 365)
 
 
+@settings(database=None)  # no .hypothesis/ directory in the repo
 @given(moment=instants, minutes=st.sampled_from([1, 5, 15, 60]))
 def test_fixed_windows_align_to_the_epoch(moment: datetime, minutes: int) -> None:
     start, end = parse_period(f"{minutes}m").window(ts(moment))

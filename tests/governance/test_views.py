@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcp_gateway.catalog.model import CatalogTool
@@ -69,6 +69,7 @@ servers = st.text(alphabet="ab_-", min_size=1, max_size=4)
 pattern_parts = st.text(alphabet="ab_-.*", min_size=1, max_size=5)
 
 
+@settings(database=None)  # no .hypothesis/ directory in the repo
 @given(
     patterns=st.lists(st.tuples(st.text(alphabet="ab_-*", min_size=1, max_size=4), pattern_parts), max_size=6),
     server=servers,
