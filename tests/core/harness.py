@@ -17,6 +17,7 @@ import anyio
 import httpx2
 import uvicorn
 from mcp import Client
+from mcp.client.session import MessageHandlerFnT
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -74,12 +75,16 @@ async def running_gateway(servers: Mapping[str, Any], **extra: Any) -> AsyncIter
 
 @asynccontextmanager
 async def connect(
-    gateway: RunningGateway, mode: DownstreamMode = "http-auto", headers: Mapping[str, str] | None = None
+    gateway: RunningGateway,
+    mode: DownstreamMode = "http-auto",
+    headers: Mapping[str, str] | None = None,
+    message_handler: MessageHandlerFnT | None = None,
 ) -> AsyncIterator[Client]:
     """An entered `mcp.Client` talking to `gateway` the way `mode` says."""
     hdrs = dict(gateway.headers if headers is None else headers)
     if mode == "sse":
-        async with Client(sse_client(f"{gateway.url}/sse", headers=hdrs), mode="legacy") as client:
+        transport = sse_client(f"{gateway.url}/sse", headers=hdrs)
+        async with Client(transport, mode="legacy", message_handler=message_handler) as client:
             yield client
         return
     async with (
@@ -87,6 +92,7 @@ async def connect(
         Client(
             streamable_http_client(f"{gateway.url}/mcp", http_client=http),
             mode="auto" if mode == "http-auto" else "legacy",
+            message_handler=message_handler,
         ) as client,
     ):
         yield client

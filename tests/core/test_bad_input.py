@@ -52,9 +52,7 @@ async def test_credentials_are_required_with_json_errors() -> None:
             assert missing.headers["www-authenticate"].startswith("Bearer")
             assert "missing credential" in missing.json()["error"]["message"]
 
-            wrong = await http.post(
-                "/mcp", json=INIT, headers={**MCP_HEADERS, "Authorization": "Bearer nope"}
-            )
+            wrong = await http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Authorization": "Bearer nope"})
             assert wrong.status_code == 401
             assert wrong.json()["error"]["message"] == "invalid API key"
 
@@ -62,9 +60,7 @@ async def test_credentials_are_required_with_json_errors() -> None:
             assert two.status_code == 401
             assert "two different credentials" in two.json()["error"]["message"]
 
-            via_x_api_key = {k: v for k, v in MCP_HEADERS.items() if k != "Authorization"} | {
-                "x-api-key": KEY
-            }
+            via_x_api_key = {k: v for k, v in MCP_HEADERS.items() if k != "Authorization"} | {"x-api-key": KEY}
             ok = await http.post("/mcp", json=INIT, headers=via_x_api_key)
             assert ok.status_code == 200
 
@@ -134,8 +130,6 @@ async def test_dns_rebinding_host_is_refused() -> None:
         with anyio.fail_after(10):
             evil = await http.post("/mcp", json=INIT, headers=MCP_HEADERS | {"Host": "evil.example:80"})
             assert evil.status_code in (403, 421)
-            origin = await http.post(
-                "/mcp", json=INIT, headers=MCP_HEADERS | {"Origin": "http://evil.example"}
-            )
+            origin = await http.post("/mcp", json=INIT, headers=MCP_HEADERS | {"Origin": "http://evil.example"})
             assert origin.status_code == 403
             await _still_serving(gw)

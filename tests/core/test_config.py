@@ -117,9 +117,7 @@ def test_the_example_shape_from_the_docs_parses() -> None:
     assert load_config(bundled_config_path()).servers
 
 
-def test_check_command_exits_2_and_prints_key_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_command_exits_2_and_prints_key_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "gw.yaml"
     bad.write_text("servers:\n  gh: {transport: http, url: 'ftp://nope'}\n")
     assert main(["check", "--config", str(bad)]) == 2

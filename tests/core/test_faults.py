@@ -27,13 +27,14 @@ FAST_HEALTH = {
 
 
 def _demo_children() -> list[int]:
+    """Stdio demo servers started by this process (the HTTP/SSE demo fixtures have more arguments)."""
     found = []
     for pid in descendants(os.getpid()):
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
         except OSError:
             continue
-        if b"examples.demo_server" in cmdline:
+        if argv[-2:] == [b"-m", b"examples.demo_server"]:
             found.append(pid)
     return found
 
