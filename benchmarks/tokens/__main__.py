@@ -66,16 +66,20 @@ def _run(ns: argparse.Namespace) -> int:
                 rnd,
                 mode,
                 tasks,
-                WORK_DIR / "runs",
-                _factory(ns),
-                counter,
+                workdir=WORK_DIR / "runs",
+                factory=_factory(ns),
+                counter=counter,
                 binding=ns.binding,
                 gateway_url=ns.gateway_url,
                 api_key=ns.gateway_key,
+                inprocess=ns.inprocess,
                 progress=_progress,
             )
         model_name = ns.model if ns.model == "scripted" else f"{ns.model}:{ns.model_name}"
-        data = RoundResults(rnd.id, len(rnd.servers), rnd.tool_count, counter.name, model_name, ns.binding, results)
+        transport = "in-process" if ns.inprocess else "/mcp"
+        data = RoundResults(
+            rnd.id, len(rnd.servers), rnd.tool_count, counter.name, model_name, ns.binding, results, transport
+        )
         save_round(data, out, partial=bool(ns.quick or ns.only))
         failed += sum(not r.passed for rs in results.values() for r in rs)
     write_report(out)
@@ -99,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--api-key", default="", help="provider key (default: env BENCH_API_KEY)")
     run.add_argument("--gateway-url", help="use a running gateway's /mcp instead of starting one")
     run.add_argument("--gateway-key", help="its API key")
+    run.add_argument(
+        "--inprocess",
+        action="store_true",
+        help="serve the tools with the gateway's own parts in this process instead of over /mcp",
+    )
     run.add_argument("--tokenizer", default="o200k_base", choices=["o200k_base", "cl100k_base"])
     run.add_argument("--out", help="results directory (default benchmarks/results; --quick: benchmarks/.work)")
     run.add_argument("--strict", action="store_true", help="exit 1 when a query fails")

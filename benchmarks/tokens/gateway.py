@@ -98,12 +98,16 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise GatewayError(f"gateway exited with {proc.returncode}; log:\n{log.read_text(errors='replace')[-3000:]}")
+            raise GatewayError(
+                f"gateway exited with {proc.returncode}; log:\n{log.read_text(errors='replace')[-3000:]}"
+            )
         with contextlib.suppress(httpx2.HTTPError):
             if httpx2.get(f"{base}/readyz", timeout=2.0).status_code == 200:
                 return
         time.sleep(0.3)
-    raise GatewayError(f"gateway not ready after {READY_TIMEOUT_S:.0f} s; log:\n{log.read_text(errors='replace')[-3000:]}")
+    raise GatewayError(
+        f"gateway not ready after {READY_TIMEOUT_S:.0f} s; log:\n{log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 @contextlib.contextmanager
@@ -119,7 +123,9 @@ def running_gateway(config: dict[str, Any], workdir: Path) -> Iterator[RunningGa
     env["MCP_GATEWAY_DATA_DIR"] = str(workdir / "data")
     cmd = [*_command(), "serve", "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, proc, log)

@@ -64,12 +64,12 @@ def _answer_checks(grade: Mapping[str, Any], answer: str) -> list[str]:
 
 def _file_checks(specs: Mapping[str, Any], ws: Workspace) -> list[str]:
     out: list[str] = []
-    for rel, spec in specs.items():
+    for rel, raw in specs.items():
         text = ws.read_file(rel)
         if text is None:
             out.append(f"file {rel} was not written")
             continue
-        spec = spec or {}
+        spec = raw or {}
         if "equals" in spec and text.strip() != str(spec["equals"]).strip():
             out.append(f"file {rel} is {text[:80]!r}, expected {spec['equals']!r}")
         for want in spec.get("contains", []):
@@ -85,9 +85,9 @@ def _file_checks(specs: Mapping[str, Any], ws: Workspace) -> list[str]:
 
 def _table_checks(specs: Mapping[str, Any], ws: Workspace) -> list[str]:
     out: list[str] = []
-    for name, spec in specs.items():
+    for name, raw in specs.items():
         rows = ws.table_rows(name)
-        spec = spec or {}
+        spec = raw or {}
         if rows is None:
             out.append(f"table {name} does not exist")
         elif "rows" in spec and rows != spec["rows"]:
@@ -132,6 +132,7 @@ def _side_effects(task: Task, ws: Workspace, journal: Sequence[Mapping[str, Any]
 def grade_query(
     task: Task,
     plan: Plan,
+    *,
     answer: str,
     failure: str | None,
     ws: Workspace,

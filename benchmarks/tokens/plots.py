@@ -12,7 +12,7 @@ import matplotlib as mpl
 
 mpl.use("Agg")  # headless: no display on CI or build machines
 
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import matplotlib.pyplot as plt
 
 __all__ = ["write_plots"]
 
@@ -47,9 +47,15 @@ def _tokens_per_round(rounds: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 def _reduction_vs_tools(rounds: Sequence[Mapping[str, Any]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
-    pts = [(d["tools"], 100 * (1 - _totals(d, "codemode") / _totals(d, "classic"))) for d in rounds if _totals(d, "classic")]
+    pts = [
+        (d["tools"], 100 * (1 - _totals(d, "codemode") / _totals(d, "classic")))
+        for d in rounds
+        if _totals(d, "classic")
+    ]
     if pts:
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label="this gateway (scripted, graded)", color="#2f80ed")
+        ax.plot(
+            [p[0] for p in pts], [p[1] for p in pts], "o-", label="this gateway (scripted, graded)", color="#2f80ed"
+        )
     ax.plot(list(PUBLISHED), list(PUBLISHED.values()), "s--", label="Bifrost published", color="#eb5757")
     ax.set_xlabel("tools exposed in classic mode")
     ax.set_ylabel("input-token reduction (%)")

@@ -38,7 +38,9 @@ def diagnose(query: Mapping[str, Any], classic_in: int, goal: float) -> str:
         return ""
     cats = Counter(query["by_category"])
     total = sum(cats.values()) or 1
-    top, top_n = max(((c, cats.get(c, 0)) for c in ("listing", "stubs", "docs", "results", "model")), key=lambda x: x[1])
+    top, top_n = max(
+        ((c, cats.get(c, 0)) for c in ("listing", "stubs", "docs", "results", "model")), key=lambda x: x[1]
+    )
     hints = {
         "listing": "the listing is long",
         "stubs": "stub files read whole (large servers)",
@@ -65,7 +67,8 @@ def _round_table(rounds: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(
             f"| {rid}{' (partial)' if data.get('partial') else ''} | {s['servers']} | {s['tools']} | {s['total']} "
             f"| {s['classic_input_tokens']:,} | {s['codemode_input_tokens']:,} | {100 * share:.1f} % "
-            f"| {_reduction(s['classic_input_tokens'], s['codemode_input_tokens'])} | ≤ {100 * GOALS[rid]:.0f} % ({met}) "
+            f"| {_reduction(s['classic_input_tokens'], s['codemode_input_tokens'])} "
+            f"| ≤ {100 * GOALS[rid]:.0f} % ({met}) "
             f"| {s['classic_passed']}/{s['total']} | {s['codemode_passed']}/{s['total']} | {PUBLISHED[rid][1]} % |"
         )
     return lines
@@ -95,14 +98,17 @@ def _difficulty_table(data: Mapping[str, Any]) -> list[str]:
         m = sum(r["codemode"]["input_tokens"] for r in rows if "codemode" in r)
         cp = sum(1 for r in rows if r.get("classic", {}).get("passed"))
         mp = sum(1 for r in rows if r.get("codemode", {}).get("passed"))
-        lines.append(f"| {diff} | {len(rows)} | {c:,} | {m:,} | {_reduction(c, m)} | {cp}/{len(rows)} | {mp}/{len(rows)} |")
+        lines.append(
+            f"| {diff} | {len(rows)} | {c:,} | {m:,} | {_reduction(c, m)} | {cp}/{len(rows)} | {mp}/{len(rows)} |"
+        )
     return lines
 
 
 def _query_table(data: Mapping[str, Any]) -> list[str]:
     goal = GOALS[data["round"]]
     lines = [
-        "| Query | Difficulty | Classic input | Code Mode input | Reduction | Turns (C/CM) | Classic | Code Mode | Notes |",
+        "| Query | Difficulty | Classic input | Code Mode input | Reduction | Turns (C/CM) "
+        "| Classic | Code Mode | Notes |",
         "|---|---|---:|---:|---:|---|---|---|---|",
     ]
     for qid, entry in _by_query(data).items():

@@ -30,6 +30,7 @@ class RoundResults:
     model: str
     binding: str
     modes: Mapping[str, list[QueryResult]]
+    transport: str = "/mcp"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -40,6 +41,7 @@ class RoundResults:
             "tokenizer": self.tokenizer,
             "model": self.model,
             "binding": self.binding,
+            "transport": self.transport,
             "modes": {m: [r.as_dict() for r in rs] for m, rs in self.modes.items()},
         }
 
@@ -70,6 +72,7 @@ def summarize(data: Mapping[str, Any]) -> dict[str, Any]:
         "servers": data["servers"],
         "tools": data["tools"],
         "binding": data["binding"],
+        "transport": data.get("transport", "/mcp"),
     }
 
 

@@ -7,8 +7,10 @@ with one gateway per mode: every server classic, or every server in Code Mode.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,20 +107,31 @@ async def _wait_for_tools(session: Any, expected: int, timeout_s: float = 60.0) 
     raise GatewayError(f"gateway lists {len(tools)} tools, expected {expected}")
 
 
-async def _run_tasks(
-    url: str,
-    api_key: str,
-    rnd: Round,
-    mode: Mode,
-    tasks: Sequence[Task],
-    ws: Workspace,
-    factory: ModelFactory,
-    counter: TokenCounter,
-    progress: Callable[[QueryResult], None] | None,
-) -> list[QueryResult]:
+@asynccontextmanager
+async def _gateway_session(url: str, api_key: str) -> AsyncIterator[Any]:
+    async with open_gateway_session(url, api_key) as session:
+        yield session
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One mode of one round: what `_run_tasks` needs besides the connection."""
+
+    rnd: Round
+    mode: Mode
+    tasks: Sequence[Task]
+    ws: Workspace
+    factory: ModelFactory
+    counter: TokenCounter
+    progress: Callable[[QueryResult], None] | None
+
+
+async def _run_tasks(connect: Callable[[], Any], job: _Job) -> list[QueryResult]:
+    rnd, mode, ws, factory, counter, progress = job.rnd, job.mode, job.ws, job.factory, job.counter, job.progress
+    tasks = job.tasks
     ctx = context_values(ws)
     results: list[QueryResult] = []
-    async with open_gateway_session(url, api_key) as session:
+    async with connect() as session:
         expected = rnd.tool_count if mode == "classic" else 4
         tools = await _wait_for_tools(session, expected)
         tools_tokens = counter.tools(tools)
@@ -130,7 +143,7 @@ async def _run_tasks(
             model = factory(plan, mode, ctx)
             run = await run_query(model, session, counter, system, task.query, tools=tools, tools_tokens=tools_tokens)
             journal = ws.journal_since(offset)
-            grade = grade_query(task, plan, run.answer, run.failure, ws, journal)
+            grade = grade_query(task, plan, answer=run.answer, failure=run.failure, ws=ws, journal=journal)
             result = QueryResult(
                 id=task.id,
                 difficulty=task.difficulty,
@@ -162,24 +175,31 @@ def run_mode(
     rnd: Round,
     mode: Mode,
     tasks: Sequence[Task],
+    *,
     workdir: Path,
     factory: ModelFactory,
     counter: TokenCounter,
-    *,
     binding: str = "server",
     gateway_url: str | None = None,
     api_key: str | None = None,
+    inprocess: bool = False,
     progress: Callable[[QueryResult], None] | None = None,
 ) -> list[QueryResult]:
-    """Run `tasks` of `rnd` in one mode: against `gateway_url` if given, else a gateway started here."""
+    """Run `tasks` of `rnd` in one mode: against `gateway_url` if given, in process with the
+    gateway's own parts if `inprocess` (see `inprocess.py`), else through a gateway started here."""
     ws = Workspace((workdir / rnd.id / mode).resolve())
     ws.reset()
+    job = _Job(rnd, mode, tasks, ws, factory, counter, progress)
     if gateway_url:
-        return anyio.run(_run_tasks, gateway_url, api_key or "", rnd, mode, tasks, ws, factory, counter, progress)
+        return anyio.run(_run_tasks, partial(_gateway_session, gateway_url, api_key or ""), job)
+    if inprocess:
+        from benchmarks.tokens.inprocess import open_inprocess_session  # imports the gateway package
+
+        return anyio.run(_run_tasks, partial(open_inprocess_session, rnd, mode, ws, binding=binding), job)
     config = gateway_config(rnd, mode, ws, binding=binding)
     started = time.monotonic()
     with running_gateway(config, ws.root / "gateway") as gw:
-        results = anyio.run(_run_tasks, gw.url, gw.api_key, rnd, mode, tasks, ws, factory, counter, progress)
+        results = anyio.run(_run_tasks, partial(_gateway_session, gw.url, gw.api_key), job)
     for r in results:
         r.extra["gateway_seconds"] = round(time.monotonic() - started, 1)
     return results
