@@ -90,6 +90,11 @@ class SQLiteKeyStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(_SCHEMA)
 
+    @classmethod
+    async def open(cls, path: str | Path) -> SQLiteKeyStore:
+        """Like the constructor, but opens the file and creates the schema in a worker thread."""
+        return await anyio.to_thread.run_sync(cls, path)
+
     async def _run(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         def locked() -> R:
             with self._lock:

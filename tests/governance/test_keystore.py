@@ -91,7 +91,7 @@ async def test_sqlite_persists_and_is_shared_between_processes(tmp_path: Path) -
     finally:
         await writer.aclose()
         await reader.aclose()
-    reopened = SQLiteKeyStore(path)
+    reopened = await SQLiteKeyStore.open(path)
     try:
         assert (await reopened.list())[0].allowed_tools == ("time.*",)
     finally:
