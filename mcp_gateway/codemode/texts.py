@@ -40,7 +40,7 @@ def _enum_values(values: Iterable[Any]) -> str:
 
 
 class Texts:
-    """The loaded templates. Loading is eager, so a broken template fails at start-up."""
+    """The templates, compiled on first use (the environment keeps them); `check()` compiles all."""
 
     def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
         env = jinja2.Environment(
@@ -57,18 +57,22 @@ class Texts:
         env.filters["py"] = py_literal
         env.filters["enum_values"] = _enum_values
         self._env = env
-        self._templates = {name: env.get_template(name) for name in _TEMPLATES}
-        self._messages = self._templates["messages.j2"].module
+
+    def check(self) -> None:
+        """Compile every template now, so that a broken one fails here rather than mid-request."""
+        for name in _TEMPLATES:
+            self._env.get_template(name)
 
     def render(self, template: str, /, **context: Any) -> str:
         """Render `template` (one of the files in `stubs_templates/`)."""
-        return self._templates[template].render(**context)
+        return self._env.get_template(template).render(**context)
 
     def message(self, macro: str, /, **kwargs: Any) -> str:
         """Call `macro` of `messages.j2`, stripped."""
-        return str(getattr(self._messages, macro)(**kwargs)).strip()
+        module = self._env.get_template("messages.j2").module
+        return str(getattr(module, macro)(**kwargs)).strip()
 
     def meta(self, macro: str, /, *, limits: Any, engine: str) -> str:
         """Call `macro` of `meta_tools.j2` (a meta-tool or `<tool>__<param>` description)."""
-        module = self._templates["meta_tools.j2"].make_module({"limits": limits, "engine": engine})
+        module = self._env.get_template("meta_tools.j2").make_module({"limits": limits, "engine": engine})
         return str(getattr(module, macro)()).strip()
