@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import mcp_gateway.codemode as codemode
+from mcp_gateway import codemode
 
 
 def test_exported_members() -> None:

@@ -252,7 +252,7 @@ async def test_gateway_errors_become_script_errors(invoker: FakeInvoker, exc: Ex
 
 
 async def test_no_spelling_reaches_a_tool_outside_the_view(invoker: FakeInvoker) -> None:
-    everything = load_tools("github.json") + [tool("admin", "drop_database"), tool("my-git", "create-issue")]
+    everything = [*load_tools("github.json"), tool("admin", "drop_database"), tool("my-git", "create-issue")]
     visible = [t for t in everything if t.name in ("get_me", "list_branches")]
     host = make_host(everything, invoker, make_ctx(visible))
     attempts = [
@@ -286,7 +286,7 @@ async def test_a_tool_dropped_from_the_mapping_is_refused_even_with_a_cached_vie
     ctx = make_ctx(tools)
     host = make_host(tools, invoker, ctx)
     del ctx.tools["s__b"]  # type: ignore[attr-defined]  # a mapping mutated after the view was built
-    with pytest.raises(HostCallError, match="Unknown tool s.b"):
+    with pytest.raises(HostCallError, match=r"Unknown tool s\.b"):
         await host(req("s", "b"))
     assert invoker.calls == []
 
