@@ -13,7 +13,7 @@ lines), `join` (list -> newline-joined text), `json` (value -> JSON text), `len`
 sentence such as "Created doc (ID: abc)" with plain string operations, which Starlark has), or
 `rows:k1,k2` (a list of dicts -> Markdown table rows `| v1 | v2 |`, one per line), `words` (text ->
 whitespace-separated words), `at:N` (element N, after a filter), `grep:TEXT` (list items containing
-TEXT).
+TEXT) or `int` (a number written as text, such as an id, as a number).
 
 A string that is exactly one placeholder stands for the raw value (any type); a string mixing text
 and placeholders is rendered as text.
@@ -37,7 +37,9 @@ __all__ = [
     "to_text",
 ]
 
-PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+# One placeholder never spans "}}" or "{{", so "{{a}}{{b}}" is two placeholders, not one.
+# Trailing spaces stay in the expression: they may belong to a filter argument ("after:: ").
+PLACEHOLDER = re.compile(r"\{\{\s*((?:(?!\}\}|\{\{).)+?)\}\}", re.DOTALL)
 _TOKEN = re.compile(
     r"""\.(?P<key>[A-Za-z_][\w-]*)
       | \[\s*\*\s*\]
@@ -46,7 +48,7 @@ _TOKEN = re.compile(
       | \[\s*["'](?P<skey>[^"']+)["']\s*\]""",
     re.VERBOSE,
 )
-FILTERS = frozenset({"lines", "join", "json", "len", "after", "before", "rows", "at", "words", "grep"})
+FILTERS = frozenset({"lines", "join", "json", "len", "after", "before", "rows", "at", "words", "grep", "int"})
 ARG_FILTERS = frozenset({"after", "before", "rows", "at", "grep"})
 
 
@@ -69,13 +71,14 @@ def parse_expr(text: str) -> Expr:
     body = body.strip()
     filters: list[tuple[str, str]] = []
     for raw in raw_filters:
-        name, _, arg = raw.strip().partition(":")
+        # The argument keeps its spaces (after: "ID: " must match "ID: abc"), only the name is trimmed.
+        name, sep, arg = raw.lstrip().partition(":")
+        name = name.strip()
         if name not in FILTERS:
             raise TemplateError(f"unknown filter {name!r} in {text!r}")
-        if (name in ARG_FILTERS) != bool(arg):
+        if (name in ARG_FILTERS) != bool(sep and arg):
             raise TemplateError(f"filter {name!r} in {text!r}: {sorted(ARG_FILTERS)} take an argument, others none")
-        # The argument keeps its spaces (after: "ID: " must match "ID: abc") minus the one after ':'.
-        filters.append((name, raw.lstrip().partition(":")[2]))
+        filters.append((name, arg))
     match = re.match(r"[A-Za-z_]\w*", body)
     if not match:
         raise TemplateError(f"expression {text!r} must start with a name")
@@ -140,6 +143,8 @@ def _apply_filter(value: Any, name: str, arg: str) -> Any:
         return value[int(arg)]
     if name == "words":
         return str(value).split()
+    if name == "int":
+        return int(value)
     if name == "grep":
         return [v for v in value if arg in to_text(v)]
     if name == "rows":
@@ -238,6 +243,8 @@ def expr_to_starlark(expr: Expr, names: Mapping[str, str], literals: Mapping[str
             code = f"{code}[{int(arg)}]"
         elif name == "words":
             code = f"str({code}).split()"
+        elif name == "int":
+            code = f"int({code})"
         elif name == "grep":
             code = f"[_g for _g in {code} if {json.dumps(arg)} in str(_g)]"
         elif name == "rows":
