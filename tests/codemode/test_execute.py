@@ -145,6 +145,13 @@ async def test_parallel_raise_stops_at_the_first_failure(
         ),
         ("error:syntax:1:1:import is not supported", "Error (syntax, line 1, column 1)", "There are no imports"),
         ("error:runtime:2:5:Variable `gihub` not found", "Error (runtime, line 2, column 5)", "A name is not defined"),
+        ("error:syntax:1:1:Variable `admin` not found, did you mean `min`?", "Error (syntax, line 1", "A name is not"),
+        ("error:syntax:1:1:undefined: admin", "Error (syntax, line 1", "A name is not"),
+        (
+            "error:runtime:1:1:github has no method 'nope'; its methods are: a, b",
+            "Error (runtime",
+            "exactly as readToolFile",
+        ),
         ('error:runtime:4:0:Key `"x"` was not found', "Error (runtime, line 4)", "d.get("),
         (
             "error:runtime:4:2:Object of type `dict` has no attribute `foo`",
