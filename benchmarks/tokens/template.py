@@ -11,7 +11,8 @@ Grammar: `name accessor* ("|" filter)*` where an accessor is `.key`, `[N]`, `[A:
 lines), `join` (list -> newline-joined text), `json` (value -> JSON text), `len`, or `after:TEXT` /
 `before:TEXT` (the part of a text after / before the first TEXT: how a model picks an id out of a
 sentence such as "Created doc (ID: abc)" with plain string operations, which Starlark has), or
-`rows:k1,k2` (a list of dicts -> Markdown table rows `| v1 | v2 |`, one per line), `words` (text ->
+`rows:k1,k2` (a list of dicts -> Markdown table rows `| v1 | v2 |`, one per line; keys may be
+dotted, `start.dateTime`), `table:k1,k2` (the same cells as a list of lists), `words` (text ->
 whitespace-separated words), `at:N` (element N, after a filter), `grep:TEXT` (list items containing
 TEXT) or `int` (a number written as text, such as an id, as a number).
 
@@ -48,8 +49,8 @@ _TOKEN = re.compile(
       | \[\s*["'](?P<skey>[^"']+)["']\s*\]""",
     re.VERBOSE,
 )
-FILTERS = frozenset({"lines", "join", "json", "len", "after", "before", "rows", "at", "words", "grep", "int"})
-ARG_FILTERS = frozenset({"after", "before", "rows", "at", "grep"})
+FILTERS = frozenset({"lines", "join", "json", "len", "after", "before", "rows", "table", "at", "words", "grep", "int"})
+ARG_FILTERS = frozenset({"after", "before", "rows", "table", "at", "grep"})
 
 
 class TemplateError(ValueError):
@@ -138,6 +139,20 @@ def _walk(value: Any, path: tuple[tuple[str, Any], ...], where: str) -> Any:
     return value
 
 
+def _dig(row: Any, dotted: str) -> Any:
+    """`row["a"]["b"]` for the key "a.b" of a `rows`/`table` filter."""
+    for part in dotted.split("."):
+        try:
+            row = row[part]
+        except (KeyError, TypeError) as exc:
+            raise TemplateError(f"no key {dotted!r} in {to_text(row)[:120]}") from exc
+    return row
+
+
+def _star_cell(var: str, dotted: str) -> str:
+    return var + "".join(f"[{json.dumps(p)}]" for p in dotted.split("."))
+
+
 def _apply_filter(value: Any, name: str, arg: str) -> Any:
     if name == "at":
         return value[int(arg)]
@@ -147,9 +162,12 @@ def _apply_filter(value: Any, name: str, arg: str) -> Any:
         return int(value)
     if name == "grep":
         return [v for v in value if arg in to_text(v)]
-    if name == "rows":
+    if name in ("rows", "table"):
         keys = [k.strip() for k in arg.split(",")]
-        return "\n".join("| " + " | ".join(to_text(row[k]) for k in keys) + " |" for row in value)
+        cells = [[_dig(row, k) for k in keys] for row in value]
+        if name == "table":
+            return cells
+        return "\n".join("| " + " | ".join(to_text(c) for c in row) + " |" for row in cells)
     if name in ("after", "before"):
         text = str(value)
         if arg not in text:
@@ -247,10 +265,13 @@ def expr_to_starlark(expr: Expr, names: Mapping[str, str], literals: Mapping[str
             code = f"int({code})"
         elif name == "grep":
             code = f"[_g for _g in {code} if {json.dumps(arg)} in str(_g)]"
-        elif name == "rows":
-            keys = json.dumps([k.strip() for k in arg.split(",")])
-            cells = f'" | ".join([str(_r[_k]) for _k in {keys}])'
-            code = f'"\\n".join(["| " + {cells} + " |" for _r in {code}])'
+        elif name in ("rows", "table"):
+            cells = [_star_cell("_r", k.strip()) for k in arg.split(",")]
+            if name == "table":
+                code = f"[[{', '.join(cells)}] for _r in {code}]"
+            else:
+                joined = ' + " | " + '.join(f"str({c})" for c in cells)
+                code = f'"\\n".join(["| " + {joined} + " |" for _r in {code}])'
         else:
             code = f"len({code})"
     return code

@@ -28,6 +28,9 @@ __all__ = [
     "openai_tools",
 ]
 
+CHUNK_CHARS = 200_000
+"""Texts longer than this are counted in pieces (the tokenizer caps one input at 200k tokens)."""
+
 MESSAGE_OVERHEAD = 4
 """Tokens of framing per message (role and separators), as in OpenAI's chat format."""
 
@@ -55,12 +58,28 @@ class TokenCounter:
         self._enc = bpe_openai.get_encoding(encoding)
 
     def count(self, text: str) -> int:
-        """Tokens of a text (special-token markers count as plain text)."""
-        return len(self._enc.encode_ordinary(text)) if text else 0
+        """Tokens of a text (special-token markers count as plain text).
+
+        The tokenizer refuses inputs over 200k tokens; longer texts are counted in pieces cut at
+        line breaks (a cut can move a count by a token or two, nothing more)."""
+        if not text:
+            return 0
+        if len(text) < CHUNK_CHARS:
+            return len(self._enc.encode_ordinary(text))
+        total, start = 0, 0
+        while start < len(text):
+            end = text.rfind("\n", start, start + CHUNK_CHARS) + 1 if start + CHUNK_CHARS < len(text) else len(text)
+            end = end if end > start else min(len(text), start + CHUNK_CHARS)
+            total += len(self._enc.encode_ordinary(text[start:end]))
+            start = end
+        return total
 
     def tools(self, tools: Sequence[dict[str, Any]]) -> int:
-        """Tokens of the tool definitions block."""
-        return self.count(json.dumps(openai_tools(tools), ensure_ascii=False)) if tools else 0
+        """Tokens of the tool definitions block: the JSON list, counted one definition at a time
+        (plus a token per separator) so that 500 tools stay within the tokenizer's input limit."""
+        if not tools:
+            return 0
+        return sum(self.count(json.dumps(t, ensure_ascii=False)) for t in openai_tools(tools)) + len(tools) + 1
 
     def message(self, msg: Message) -> int:
         """Tokens of one message, cached on it."""
