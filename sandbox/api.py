@@ -36,6 +36,9 @@ __all__ = [
     "RunStats",
     "ScriptError",
     "Sandbox",
+    "EngineName",
+    "SandboxClosed",
+    "SandboxStartError",
 ]
 
 JSONValue = Any
@@ -45,6 +48,9 @@ Bindings = Mapping[str, frozenset[str]]
 """Global object name -> the method names callable on it, e.g. `{"github": {"create_issue"}}`."""
 
 ErrorKind = Literal["syntax", "runtime", "limit", "tool", "internal"]
+
+EngineName = Literal["pyo3", "go"]
+"""The Starlark interpreters a sandbox can run: starlark-pyo3 (default) or starlark-go."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,14 @@ class RunResult:
     def ok(self) -> bool:
         """True when the script ran to the end."""
         return self.error is None
+
+
+class SandboxClosed(RuntimeError):
+    """`Sandbox.run` was called after (or was interrupted by) `aclose()`."""
+
+
+class SandboxStartError(RuntimeError):
+    """The worker processes could not be started (bad engine, missing interpreter package)."""
 
 
 class Sandbox(Protocol):

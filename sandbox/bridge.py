@@ -1,0 +1,126 @@
+"""The Python side of a running script (worker process): output, host calls, faults, budget.
+
+Engines expose the bridge's methods to Starlark under fixed names (`_sandbox_host`,
+`_sandbox_emit`, `_sandbox_no_method`, `json_encode`, `json_decode`). When something must end
+the script with a precise error (a failing tool, a limit), the bridge records it as `fault` and
+raises `ScriptAbort` to unwind the interpreter; Starlark has no way to catch it, so the recorded
+fault is always the reason the script stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .api import ErrorKind, Limits, ScriptError
+from .limits import limit_message
+from .output import OutputBuffer
+
+__all__ = ["STEPS_PER_TICK", "Bridge", "HostChannel", "ScriptAbort"]
+
+STEPS_PER_TICK = 1000
+"""starlark-pyo3 calls `check_cancelled` about every 1,000 instructions; one tick = that many steps."""
+
+HostChannel = Callable[[dict[str, Any]], dict[str, Any]]
+"""Sends a `call` message to the gateway and blocks for its `reply`."""
+
+_MODES = ("raise", "collect")
+
+
+class ScriptAbort(RuntimeError):
+    """Unwinds the interpreter after `Bridge.fault` has been set."""
+
+
+class Bridge:
+    """Per-run state shared by the engine callbacks."""
+
+    def __init__(self, channel: HostChannel, limits: Limits, deadline: float, bindings: dict[str, list[str]]) -> None:
+        self._channel = channel
+        self._bindings = bindings
+        self._limits = limits
+        self._deadline = deadline
+        self._ticks = 0
+        self.output = OutputBuffer(limits.max_output_bytes)
+        self.fault: ScriptError | None = None
+
+    def host_json(self, payload: str) -> list[Any]:
+        """`host` for engines that ship `[mode, calls]` as JSON text."""
+        mode, calls = json.loads(payload)
+        return self.host(mode, calls)
+
+    def abort(self, kind: ErrorKind, message: str, line: int | None = None, column: int | None = None) -> None:
+        """Record why the script must stop and unwind the interpreter."""
+        if self.fault is None:
+            self.fault = ScriptError(kind, message, line, column)
+        raise ScriptAbort(self.fault.message)
+
+    def emit(self, text: str) -> None:
+        """One `print` call, already formatted, without the newline."""
+        self.output.write(text + "\n")
+
+    def tick(self) -> bool:
+        """starlark-pyo3's `check_cancelled`: True stops evaluation (the fault says why)."""
+        self._ticks += 1
+        if self._ticks * STEPS_PER_TICK > self._limits.max_steps:
+            self.fault = self.fault or ScriptError("limit", limit_message("max_steps", self._limits))
+            return True
+        if time.monotonic() > self._deadline:
+            self.fault = self.fault or ScriptError("limit", limit_message("timeout_s", self._limits))
+            return True
+        return False
+
+    def no_method(self, obj: str, name: str, line: int | None, column: int | None) -> None:
+        """`github.nope`: a runtime error naming the object and listing what it has."""
+        methods = ", ".join(sorted(self._bindings.get(obj, ()))) or "none"
+        self.abort("runtime", f"{obj} has no method {name!r}; its methods are: {methods}", line, column)
+
+    def host(self, mode: str, calls: list[dict[str, Any]]) -> list[Any]:
+        """`_sandbox_host`: run host calls through the gateway; see the prelude for callers."""
+        if mode not in _MODES:
+            self.abort("runtime", f"errors must be 'raise' or 'collect', got {mode!r}")
+        if not calls:
+            return []
+        if time.monotonic() > self._deadline:
+            self.abort("limit", limit_message("timeout_s", self._limits), *_position(calls[0]))
+        wire = [
+            {
+                "obj": call.get("obj"),
+                "method": call.get("method"),
+                "args": list(call.get("args") or ()),
+                "kwargs": call.get("kwargs") or {},
+                "line": call.get("line"),
+            }
+            for call in calls
+        ]
+        reply = self._channel({"op": "call", "mode": mode, "calls": wire})
+        fault = reply.get("fault")
+        if fault is not None:
+            index = fault.get("index") or 0
+            where = _position(calls[index]) if 0 <= index < len(calls) else (None, None)
+            self.abort(fault.get("kind", "internal"), str(fault.get("message")), *where)
+        results: list[dict[str, Any]] = reply["results"]
+        if mode == "raise":
+            return [envelope["value"] for envelope in results]
+        return results
+
+    @staticmethod
+    def json_encode(value: Any) -> str:
+        """Compact JSON, like Starlark's `json.encode`."""
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    @staticmethod
+    def json_decode(text: str) -> Any:
+        """Parse JSON text into Starlark values."""
+        if not isinstance(text, str):
+            raise TypeError(f"json_decode() expects a string, got {type(text).__name__}")
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"json_decode(): invalid JSON: {exc}") from None
+
+
+def _position(call: dict[str, Any]) -> tuple[int | None, int | None]:
+    line, column = call.get("line"), call.get("column")
+    return (line if isinstance(line, int) else None, column if isinstance(column, int) else None)

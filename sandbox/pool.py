@@ -1,0 +1,163 @@
+"""The worker pool: the `Sandbox` implementation handed out by `create_sandbox`.
+
+`workers` processes are started by `start()`. A run takes an idle worker (runs beyond the pool
+size wait in FIFO order), and gives it back afterwards, unless the worker was killed, died, or
+asked to be recycled: then it is reaped and a replacement spawned at once, so the pool keeps its
+size. Replacements boot in the background; the next run that takes one waits for its `ready`.
+No background tasks: `start()` and `aclose()` may be called from any task.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .api import Bindings, EngineName, HostCall, Limits, RunResult, SandboxClosed, SandboxStartError
+from .prelude import validate_bindings
+from .process import WorkerDied, WorkerProcess
+from .session import Outcome, run_on_worker
+
+__all__ = ["WorkerPool"]
+
+READY_TIMEOUT_S = 30.0
+"""How long a booting worker may take to report ready (imports + engine warm-up)."""
+_MAX_BOOT_FAILURES = 3
+
+
+class WorkerPool:
+    """A started pool of worker processes running scripts; implements `sandbox.Sandbox`."""
+
+    def __init__(self, engine: EngineName, workers: int, default_limits: Limits) -> None:
+        if workers < 1:
+            raise ValueError("a sandbox needs at least one worker")
+        self.engine: EngineName = engine
+        self.size = workers
+        self.default_limits = default_limits
+        self._workers: set[WorkerProcess] = set()
+        idle: tuple[MemoryObjectSendStream[WorkerProcess], MemoryObjectReceiveStream[WorkerProcess]]
+        idle = anyio.create_memory_object_stream[WorkerProcess](workers)
+        self._idle_in, self._idle_out = idle
+        self._started = False
+        self._closed = False
+        self._deficit = 0
+        """Replacements that could not be spawned yet (fork failed); retried by `_acquire`."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the current workers (for monitoring and tests)."""
+        return sorted(worker.pid for worker in self._workers)
+
+    async def start(self) -> None:
+        """Start every worker and wait until all are ready; SandboxStartError if they cannot."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            workers = [await self._spawn() for _ in range(self.size)]
+            with anyio.fail_after(READY_TIMEOUT_S):
+                async with anyio.create_task_group() as group:
+                    for worker in workers:
+                        group.start_soon(worker.wait_ready)
+        except (WorkerDied, OSError, TimeoutError) as exc:
+            tails = "; ".join(w.stderr_tail.strip()[-500:] for w in self._workers if w.stderr_tail.strip())
+            await self.aclose()
+            raise SandboxStartError(f"{self.engine} workers failed to start: {exc}. {tails}".strip()) from exc
+        for worker in workers:
+            self._idle_in.send_nowait(worker)
+
+    async def run(self, code: str, *, bindings: Bindings, host: HostCall, limits: Limits | None = None) -> RunResult:
+        """Run `code` on a free worker; see `sandbox.Sandbox.run`."""
+        if self._closed or not self._started:
+            raise SandboxClosed("the sandbox is closed" if self._closed else "call start() first")
+        validate_bindings(bindings)
+        worker = await self._acquire()
+        outcome: Outcome | None = None
+        try:
+            limits = limits or self.default_limits
+            outcome = await run_on_worker(worker, code, bindings=bindings, host=host, limits=limits)
+        except WorkerDied:
+            if not self._closed:
+                raise
+        finally:
+            await self._release(worker, reusable=outcome is not None and outcome.reusable)
+        if outcome is None or (self._closed and outcome.result.stats.worker_killed):
+            raise SandboxClosed("the sandbox was closed during the run")
+        return outcome.result
+
+    async def _spawn(self) -> WorkerProcess:
+        worker = await WorkerProcess.spawn(self.engine, self.default_limits.memory_mb)
+        self._workers.add(worker)
+        return worker
+
+    async def _acquire(self) -> WorkerProcess:
+        """The next idle, live, ready worker; dead or unbootable ones are replaced on the way."""
+        failures = 0
+        while self._deficit:
+            try:
+                self._idle_in.send_nowait(await self._spawn())
+            except OSError as exc:
+                raise SandboxStartError(f"cannot start a worker process: {exc}") from exc
+            self._deficit -= 1
+        while True:
+            try:
+                worker = await self._idle_out.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                raise SandboxClosed("the sandbox is closed") from None
+            try:
+                with anyio.fail_after(READY_TIMEOUT_S):
+                    await worker.wait_ready()
+            except (WorkerDied, TimeoutError) as exc:
+                failures += 1
+                await self._release(worker, reusable=False)
+                if failures >= _MAX_BOOT_FAILURES:
+                    raise SandboxStartError(f"workers keep failing to start: {exc}") from exc
+                continue
+            except BaseException:
+                await self._release(worker, reusable=False)
+                raise
+            if worker.alive:
+                return worker
+            await self._release(worker, reusable=False)
+
+    async def _release(self, worker: WorkerProcess, *, reusable: bool) -> None:
+        """Give the worker back, or reap it and put a fresh one in its place."""
+        if reusable and worker.alive and not self._closed:
+            self._idle_in.send_nowait(worker)
+            return
+        with anyio.CancelScope(shield=True):
+            await worker.reap()
+            self._workers.discard(worker)
+            if self._closed:
+                return
+            try:
+                replacement = await self._spawn()
+            except OSError:
+                self._deficit += 1  # cannot fork right now; the next `_acquire` tries again
+                return
+            self._idle_in.send_nowait(replacement)
+
+    async def aclose(self) -> None:
+        """Kill and reap every worker; later and interrupted runs raise SandboxClosed."""
+        if self._closed:
+            return
+        self._closed = True
+        self._idle_in.close()
+        self._idle_out.close()
+        workers = list(self._workers)
+        for worker in workers:
+            worker.kill()
+        with anyio.CancelScope(shield=True):
+            for worker in workers:
+                await worker.reap()
+        self._workers.clear()

@@ -1,0 +1,154 @@
+"""One worker process seen from the gateway: spawn, frames in and out, kill, reap.
+
+Workers are plain subprocesses (`python -I -c BOOTSTRAP`), not `multiprocessing` children:
+nothing is pickled, the environment is built from scratch, and anyio's process streams let the
+event loop read the pipes without threads. Each worker leads its own session (process group).
+
+`spawn()` returns as soon as the process exists; the worker imports and warms up its engine on
+its own, and whoever first needs it awaits `wait_ready()`. So replacing a worker costs the
+gateway a fork/exec, not a cold start, and no background task is needed.
+
+A worker's stderr goes to an anonymous temporary file rather than a pipe: nobody has to drain
+it, and after a crash its tail tells a Rust or Go out-of-memory abort from other deaths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+import anyio
+import anyio.abc
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from .framing import HEADER, FrameError, decode_payload, encode_frame, payload_length
+
+__all__ = ["WorkerDied", "WorkerProcess"]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE = __name__.rpartition(".")[0]
+# Registers the package without running its __init__ (which imports the gateway side, anyio
+# included), then starts the worker loop. argv: package dir, package name, engine name.
+_BOOTSTRAP = (
+    "import sys, types\n"
+    "pkg = types.ModuleType(sys.argv[2]); pkg.__path__ = [sys.argv[1]]; sys.modules[sys.argv[2]] = pkg\n"
+    "__import__(sys.argv[2] + '.worker', fromlist=['main']).main(sys.argv[3])\n"
+)
+_STDERR_TAIL_BYTES = 8192
+
+
+class WorkerDied(Exception):
+    """The worker exited, was killed, or broke the frame protocol."""
+
+
+def _worker_env(memory_mb: int) -> dict[str, str]:
+    """A scrubbed environment: none of the gateway's variables (keys, tokens) reach a worker."""
+    return {
+        "GOTRACEBACK": "none",  # a Go fatal error prints one line, not every goroutine
+        "GOMAXPROCS": "1",  # the interpreter is single-threaded; keep Go's GC on one core
+        "GOMEMLIMIT": f"{max(16, memory_mb)}MiB",  # make Go's GC work hard before RLIMIT_AS bites
+    }
+
+
+class WorkerProcess:
+    """A worker process; usable for runs once `wait_ready()` has returned."""
+
+    def __init__(self, process: anyio.abc.Process, stderr: IO[bytes], engine: str) -> None:
+        self.engine = engine
+        self.ready = False
+        self.killed = False
+        """True once the gateway killed it (deadline, cancellation, shutdown)."""
+        self._process = process
+        self._stderr = stderr
+        assert process.stdin is not None and process.stdout is not None
+        self._stdin = process.stdin
+        self._stdout = BufferedByteReceiveStream(process.stdout)
+
+    @classmethod
+    async def spawn(cls, engine: str, memory_mb: int) -> WorkerProcess:
+        """Start a worker process (it boots in the background)."""
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed by reap()
+        try:
+            process = await anyio.open_process(
+                [sys.executable, "-I", "-c", _BOOTSTRAP, str(_PACKAGE_DIR), _PACKAGE, engine],
+                stderr=stderr,
+                env=_worker_env(memory_mb),
+                cwd="/",
+                start_new_session=True,
+            )
+        except BaseException:
+            stderr.close()
+            raise
+        return cls(process, stderr, engine)
+
+    async def wait_ready(self) -> None:
+        """Wait for the `ready` frame (bound it with `anyio.fail_after`); WorkerDied if it crashed."""
+        if self.ready:
+            return
+        hello = await self.receive()
+        if hello.get("op") != "ready":
+            raise WorkerDied(f"worker said {hello.get('op')!r} instead of 'ready'")
+        self.ready = True
+
+    @property
+    def pid(self) -> int:
+        """Operating-system process id (also its process-group id)."""
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        """Not killed by us and not known to have exited."""
+        return not self.killed and self._process.returncode is None
+
+    @property
+    def stderr_tail(self) -> str:
+        """The last few KB the worker wrote to stderr (panic and fatal-error messages)."""
+        with contextlib.suppress(OSError, ValueError):
+            size = self._stderr.seek(0, os.SEEK_END)
+            self._stderr.seek(max(0, size - _STDERR_TAIL_BYTES))
+            return self._stderr.read().decode("utf-8", "replace")
+        return ""
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Write one frame."""
+        try:
+            await self._stdin.send(encode_frame(message))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise WorkerDied("worker pipe closed") from exc
+
+    async def receive(self) -> dict[str, Any]:
+        """Read one frame."""
+        try:
+            header = await self._stdout.receive_exactly(HEADER.size)
+            return decode_payload(await self._stdout.receive_exactly(payload_length(header)))
+        except (anyio.IncompleteRead, anyio.EndOfStream) as exc:
+            raise WorkerDied("worker closed its pipe") from exc
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, FrameError, OSError) as exc:
+            raise WorkerDied(str(exc)) from exc
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group; safe to call repeatedly."""
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+
+    async def exit_status(self) -> int | None:
+        """After a death: wait for the exit status (negative for a signal); bound it by the caller."""
+        return await self._process.wait()
+
+    async def reap(self) -> None:
+        """Kill if needed, collect the exit status and close pipes and files (no zombies)."""
+        with anyio.CancelScope(shield=True):
+            if self._process.returncode is None:
+                self.kill()
+            with anyio.move_on_after(5):
+                await self._process.wait()
+            await self._process.aclose()
+            self._stderr.close()

@@ -1,0 +1,66 @@
+"""Worker process entry point: confine, load the engine, then serve runs one at a time.
+
+Started by `sandbox.process` as `python -I -c BOOTSTRAP <package dir> <engine>`; the bootstrap
+imports this module without executing `sandbox/__init__.py`, so a worker never loads the
+gateway-side code (anyio and friends): faster start, smaller address space.
+
+The worker is single-threaded and blocking on purpose: while a script waits for a host call
+there is nothing else for it to do, and a plain `os.read` is the cheapest wait there is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from .engines import load_engine
+from .execute import run_request
+from .framing import FrameError, FrameReader, FrameWriter
+from .oslimits import address_space_bytes, confine_process
+
+__all__ = ["main"]
+
+
+def _protocol_fds() -> tuple[int, int]:
+    """Requests on fd 0; replies on a private copy of fd 1, with fd 1 itself sent to /dev/null
+    so a native library that writes to stdout cannot corrupt the frame stream."""
+    out_fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    return 0, out_fd
+
+
+def main(engine_name: str) -> None:
+    """Run the worker loop until the gateway closes the pipe or a run asks to recycle."""
+    confine_process()
+    in_fd, out_fd = _protocol_fds()
+    reader, writer = FrameReader(in_fd), FrameWriter(out_fd)
+    engine = load_engine(engine_name)
+    engine.warm_up()
+    baseline = address_space_bytes()
+
+    def channel(message: dict[str, Any]) -> dict[str, Any]:
+        writer.send(message)
+        reply = reader.receive()
+        if reply["op"] != "reply":
+            raise FrameError(f"expected a reply, got {reply['op']!r}")
+        return reply
+
+    writer.send({"op": "ready", "pid": os.getpid(), "engine": engine_name})
+    while True:
+        try:
+            request = reader.receive()
+        except FrameError:
+            return  # the gateway closed the pipe: shut down quietly
+        if request["op"] != "run":
+            sys.exit(f"unexpected message {request['op']!r}")
+        done = run_request(engine, request, channel, baseline)
+        writer.send(done)
+        if done["recycle"]:
+            return
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "pyo3")
