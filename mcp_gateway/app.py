@@ -1,34 +1,43 @@
 """Assembly: build every part from the config and wire them; nothing else creates long-lived state.
 
-`create_app(config)` returns a Starlette app whose lifespan starts the upstream supervisors and the
-MCP session manager, and stops them (and every child process) on shutdown.
+`create_app(config)` returns a Starlette app. Its lifespan builds governance (key store, limits),
+starts the upstream supervisors, the MCP session manager and the config watcher, and stops them
+all (and every child process) on shutdown.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import anyio
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.applications import Starlette
-from starlette.routing import Mount, Route
+from starlette.requests import Request
+from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
+from mcp_gateway.admin.keys import key_routes, require_admin
 from mcp_gateway.admin.servers import server_status_routes
 from mcp_gateway.catalog.catalog import Catalog
+from mcp_gateway.catalog.model import CatalogTool
 from mcp_gateway.config.models import GatewayConfig
+from mcp_gateway.errors import ForbiddenError
+from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
+from mcp_gateway.reload import ConfigWatcher
 from mcp_gateway.server.handlers import CodeModeHandler, build_mcp_server
-from mcp_gateway.server.identity import Authenticator, IdentityMiddleware, SingleKeyAuthenticator
+from mcp_gateway.server.identity import Authenticator, GroupScope, IdentityMiddleware, not_started
 from mcp_gateway.server.invoker import GatewayInvoker
 from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.transports import SseEndpoints, build_session_manager
 from mcp_gateway.server.views import ViewCache
-from mcp_gateway.upstream.connection import Upstream
-from mcp_gateway.upstream.listing import Listing
+from mcp_gateway.upstream.manager import UpstreamSet
 
 __all__ = ["GatewayState", "create_app"]
 
@@ -44,53 +53,86 @@ def _version() -> str:
 
 @dataclass
 class GatewayState:
-    """The parts of one running gateway, for tests and the admin surface."""
+    """The parts of one running gateway, for the admin surface and tests."""
 
     config: GatewayConfig
     catalog: Catalog
-    upstreams: dict[str, Upstream]
+    upstreams: UpstreamSet
     notifier: ListChangedNotifier
-    authenticator: Authenticator
+    views: ViewCache | None = None
+    governance: Governance | None = None
+    authenticator: Authenticator = not_started
     codemode: CodeModeHandler | None = None
+    watcher: ConfigWatcher | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def code_mode_for(self, identity: Identity, tool: CatalogTool) -> bool:
+        """Group policy first (any group saying yes wins), then the server's setting, then the default."""
+        if identity.view is not None:
+            policy = identity.view.policy_for(tool.server, tool.name)
+            if policy is not None and policy.code_mode is not None:
+                return policy.code_mode
+        server = self.config.servers.get(tool.server)
+        if server is not None and server.code_mode is not None:
+            return server.code_mode
+        return self.config.code_mode.enabled
 
-def _code_mode_for(config: GatewayConfig) -> dict[str, bool]:
-    default = config.code_mode.enabled
-    return {name: (s.code_mode if s.code_mode is not None else default) for name, s in config.servers.items()}
+    async def apply_config(self, config: GatewayConfig) -> None:
+        """Swap in a validated config: views first (may refuse), then upstreams; sessions stay."""
+        if self.governance is not None:
+            self.governance.replace(config, api_key=config.gateway.api_key)
+        if config.gateway.model_dump(exclude={"api_key"}) != self.config.gateway.model_dump(exclude={"api_key"}):
+            logger.warning("changes under 'gateway' (listener, limits) take effect after a restart")
+        self.config = config
+        self.upstreams.apply(config.servers)
+        if self.views is not None:
+            self.views.clear()  # Code Mode settings may have moved
+        await self.notifier.notify_all()
+
+    def require_admin(self, request: Request) -> Identity:
+        """The admin identity of `request`, or a `PolicyError`."""
+        if self.governance is None:
+            raise ForbiddenError("the gateway is starting")
+        return require_admin(self.governance, request)
+
+    def group_filter(self, identity: Identity, group: str) -> ToolFilter:
+        """The tools of `group` (for `/mcp/<group>`); nothing before governance is up."""
+        if self.governance is None:
+            return lambda server, tool: False
+        return self.governance.group_filter(identity, group)
 
 
-def create_app(config: GatewayConfig) -> Starlette:
-    """Build the gateway's ASGI app from a validated config."""
-    from mcp.server.subscriptions import InMemorySubscriptionBus
+async def _build_governance(config: GatewayConfig, data_dir: Path | None, stack: AsyncExitStack) -> Governance:
+    store = await SQLiteKeyStore.open(data_dir / "keys.db") if data_dir is not None else MemoryKeyStore()
+    if hasattr(store, "aclose"):
+        stack.push_async_callback(store.aclose)
+    return await Governance.from_config(config, api_key=config.gateway.api_key, key_store=store)
 
-    enabled = {name: s for name, s in config.servers.items() if s.enabled}
-    catalog = Catalog(namespaced={name: s.namespace for name, s in enabled.items()})
+
+def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_dir: Path | None = None) -> Starlette:
+    """Build the gateway's ASGI app from a validated config.
+
+    `config_path` enables reloading (SIGHUP, file changes, `POST /api/config/reload`);
+    `data_dir` holds persistent state (without it, keys created at run time live in memory).
+    """
+    catalog = Catalog(namespace_for=lambda server: _namespace(state.config, server))
     notifier = ListChangedNotifier(InMemorySubscriptionBus())
-    changed = anyio.Event()
-    changed_box = [changed]  # replaced after each fan-out; a list so the closure sees the new Event
-
-    def on_listing(server: str, listing: Listing) -> None:
-        catalog.update(server, listing)
-
-    catalog.subscribe(lambda _snapshot: changed_box[0].set())
-    upstreams = {name: Upstream(name, cfg, on_listing=on_listing) for name, cfg in enabled.items()}
-    if config.gateway.api_key is None:
-        logger.warning("gateway.api_key is not set: every request is accepted (development only)")
-    state = GatewayState(
-        config=config,
-        catalog=catalog,
-        upstreams=upstreams,
-        notifier=notifier,
-        authenticator=SingleKeyAuthenticator(config.gateway.api_key),
-    )
-    code_mode = _code_mode_for(config)
+    changed = [anyio.Event()]  # replaced after each fan-out; boxed so the closures see the new one
+    catalog.subscribe(lambda _snapshot: changed[0].set())
+    upstreams = UpstreamSet(config.servers, on_listing=catalog.update, on_removed=catalog.remove)
+    state = GatewayState(config=config, catalog=catalog, upstreams=upstreams, notifier=notifier)
     views = ViewCache(
-        code_mode_for=lambda server: code_mode.get(server, False),
+        code_mode_for=state.code_mode_for,
         meta_tools=lambda: state.codemode.meta_tools() if state.codemode is not None else [],
     )
-    invoker = GatewayInvoker(upstreams)
+    state.views = views
+
+    async def admit(identity: Identity, server: str, tool: str) -> object:
+        assert state.governance is not None  # requests only arrive once the lifespan built it
+        return await state.governance.admit_tool_call(identity, server, tool)
+
+    invoker = GatewayInvoker(upstreams, admit=lambda: admit)
     server, keep_alive = build_mcp_server(
         name="mcp-gateway",
         version=_version(),
@@ -104,39 +146,76 @@ def create_app(config: GatewayConfig) -> Starlette:
     state.extra["keep_alive"] = keep_alive
     session_manager = build_session_manager(server, config.gateway)
     sse = SseEndpoints(server, config.gateway)
+    if config_path is not None:
+        state.watcher = ConfigWatcher(config_path, state.apply_config)
+    admin_router = Router()  # filled in the lifespan, once governance exists
 
-    async def fan_out_changes() -> None:
-        while True:
-            await changed_box[0].wait()
-            changed_box[0] = anyio.Event()
-            await notifier.notify_all()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tg:
-            for upstream in upstreams.values():
-                tg.start_soon(upstream.run, name=f"upstream-{upstream.name}")
-            tg.start_soon(fan_out_changes, name="list-changed")
-            async with session_manager.run():
-                state.started = True
-                logger.info("gateway ready to accept connections; %d upstream(s) starting", len(upstreams))
-                try:
-                    yield
-                finally:
-                    state.started = False
-            tg.cancel_scope.cancel()
+    lifespan = _lifespan(state, session_manager, admin_router, data_dir, changed)
 
     def guarded(inner: ASGIApp) -> ASGIApp:
         return IdentityMiddleware(inner, lambda: state.authenticator)
 
-    from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
-
+    mcp_app = StreamableHTTPASGIApp(session_manager)
     routes: list[Route | Mount] = [
-        *server_status_routes(upstreams, is_started=lambda: state.started),
-        Route("/mcp", guarded(StreamableHTTPASGIApp(session_manager)), methods=["GET", "POST", "DELETE"]),
+        *server_status_routes(
+            upstreams,
+            is_started=lambda: state.started,
+            require_admin=state.require_admin,
+            reload=state.watcher.reload if state.watcher is not None else None,
+        ),
+        Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),
+        Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
         Mount("/messages", app=guarded(sse.post_message)),
+        Mount("", app=admin_router),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = state
     return app
+
+
+def _lifespan(
+    state: GatewayState,
+    session_manager: StreamableHTTPSessionManager,
+    admin_router: Router,
+    data_dir: Path | None,
+    changed: list[anyio.Event],
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start governance, upstreams, change fan-out, config watching and the MCP session manager."""
+
+    async def fan_out_changes() -> None:
+        while True:
+            await changed[0].wait()
+            changed[0] = anyio.Event()
+            await state.notifier.notify_all()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            governance = await _build_governance(state.config, data_dir, stack)
+            state.governance = governance
+            state.authenticator = governance.authenticate
+            governance.view_listeners.append(lambda change: changed[0].set())
+            admin_router.routes.extend(key_routes(governance))
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(state.upstreams.run, name="upstreams")
+                tg.start_soon(fan_out_changes, name="list-changed")
+                tg.start_soon(governance.run_key_sync, name="key-sync")
+                if state.watcher is not None:
+                    tg.start_soon(state.watcher.watch_file, name="config-file")
+                    tg.start_soon(state.watcher.watch_sighup, name="config-sighup")
+                async with session_manager.run():
+                    state.started = True
+                    logger.info("gateway ready; %d upstream(s) starting", len(state.upstreams))
+                    try:
+                        yield
+                    finally:
+                        state.started = False
+                tg.cancel_scope.cancel()
+
+    return lifespan
+
+
+def _namespace(config: GatewayConfig, server: str) -> bool:
+    cfg = config.servers.get(server)
+    return cfg.namespace if cfg is not None else True

@@ -1,4 +1,4 @@
-"""`mcp-gateway`: serve, check, schema, status.
+"""`mcp-gateway`: serve, check, schema, status, reload, keys.
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or usage.
 """
@@ -12,9 +12,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mcp_gateway.config import GatewayConfig, load_config, resolve_config_path
 from mcp_gateway.errors import ConfigError
+from mcp_gateway.governance.keys_cli import key_store_path, register_keys_commands
 
 __all__ = ["main"]
 
@@ -63,8 +65,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"gateway": settings.model_copy(update={"host": host, "port": port})})
     data_dir = resolve_data_dir(args.data_dir, config)
     logging.getLogger("mcp_gateway").info("config %s, data dir %s", path, data_dir)
-    app = create_app(config)
-    app.state.data_dir = data_dir
+    app = create_app(config, config_path=path, data_dir=data_dir)
     uvicorn.run(
         app,
         host=host,
@@ -78,17 +79,40 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_status(args: argparse.Namespace) -> int:
+def _admin_get(args: argparse.Namespace, path: str, method: str = "GET") -> dict[str, Any] | None:
+    """Call the running gateway's admin API; print the reason and return None on failure."""
     import httpx2
 
-    url = args.gateway.rstrip("/") + "/api/servers"
+    url = args.gateway.rstrip("/") + path
+    headers = {"Authorization": f"Bearer {args.admin_key}"} if args.admin_key else {}
     try:
-        response = httpx2.get(url, timeout=5)
-        response.raise_for_status()
+        response = httpx2.request(method, url, headers=headers, timeout=10)
     except httpx2.HTTPError as exc:
         print(f"cannot reach the gateway at {url}: {exc}", file=sys.stderr)
+        return None
+    body: dict[str, Any] = (
+        response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    )
+    if response.status_code >= 400:
+        message = body.get("error", {}).get("message", response.text)
+        print(f"{url}: HTTP {response.status_code}: {message}", file=sys.stderr)
+        return None
+    return body
+
+
+def _cmd_reload(args: argparse.Namespace) -> int:
+    body = _admin_get(args, "/api/config/reload", method="POST")
+    if body is None:
         return 1
-    servers = response.json()["servers"]
+    print("configuration reloaded")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    body = _admin_get(args, "/api/servers")
+    if body is None:
+        return 1
+    servers = body["servers"]
     print(f"{'SERVER':<20} {'STATE':<13} {'TOOLS':>5}  LAST ERROR")
     for s in servers:
         print(f"{s['name']:<20} {s['state']:<13} {s['tool_count']:>5}  {s['last_error'] or ''}")
@@ -107,9 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument(
-            "--config", "-c", help="YAML config (default: ./gateway.yaml, else the bundled example)"
-        )
+        p.add_argument("--config", "-c", help="YAML config (default: ./gateway.yaml, else the bundled example)")
         return p
 
     serve = with_config(sub.add_parser("serve", help="run the gateway"))
@@ -117,14 +139,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (default from config: 8080)")
     serve.add_argument("--data-dir", help="persistent state (env MCP_GATEWAY_DATA_DIR)")
     serve.set_defaults(func=_cmd_serve)
-    with_config(sub.add_parser("check", help="validate a config file without starting")).set_defaults(
-        func=_cmd_check
-    )
+    with_config(sub.add_parser("check", help="validate a config file without starting")).set_defaults(func=_cmd_check)
     sub.add_parser("schema", help="print the config file's JSON Schema").set_defaults(func=_cmd_schema)
-    status = sub.add_parser("status", help="show upstream servers of a running gateway")
-    status.add_argument("--gateway", default=os.environ.get("MCP_GATEWAY_URL", "http://127.0.0.1:8080"))
-    status.set_defaults(func=_cmd_status)
+    for name, func, text in (
+        ("status", _cmd_status, "show the upstream servers of a running gateway"),
+        ("reload", _cmd_reload, "make a running gateway reload its config file"),
+    ):
+        remote = sub.add_parser(name, help=text)
+        remote.add_argument("--gateway", default=os.environ.get("MCP_GATEWAY_URL", "http://127.0.0.1:8080"))
+        remote.add_argument(
+            "--admin-key", default=os.environ.get("MCP_GATEWAY_ADMIN_KEY"), help="env MCP_GATEWAY_ADMIN_KEY"
+        )
+        remote.set_defaults(func=func)
+    keys = register_keys_commands(sub, resolve=_keys_store)
+    with_config(keys)
+    keys.add_argument("--data-dir", help="persistent state (env MCP_GATEWAY_DATA_DIR)")
     return parser
+
+
+def _keys_store(args: argparse.Namespace) -> tuple[GatewayConfig, Path]:
+    """The config and key store file the `keys` commands work on (the same rules as `serve`)."""
+    _, config = _load(args)
+    return config, key_store_path(resolve_data_dir(args.data_dir, config))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

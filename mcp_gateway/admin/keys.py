@@ -49,9 +49,7 @@ class _CreateKey(BaseModel):
 
 
 def _error(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"type": kind, "message": message, "status": status, **extra}}, status_code=status
-    )
+    return JSONResponse({"error": {"type": kind, "message": message, "status": status, **extra}}, status_code=status)
 
 
 def _policy_error(exc: PolicyError) -> JSONResponse:

@@ -63,9 +63,7 @@ def _prompts(server: str, prompts: tuple[types.Prompt, ...], namespace: bool) ->
             name=p.name,
             exposed_name=names[p.name],
             description=p.description or "",
-            arguments=tuple(
-                a.model_dump(by_alias=True, mode="json", exclude_none=True) for a in p.arguments or ()
-            ),
+            arguments=tuple(a.model_dump(by_alias=True, mode="json", exclude_none=True) for a in p.arguments or ()),
             title=p.title,
         )
         for p in prompts
@@ -79,8 +77,8 @@ class Catalog:
     every rebuild so they can send `notifications/tools/list_changed`.
     """
 
-    def __init__(self, namespaced: Mapping[str, bool] | None = None) -> None:
-        self._namespaced = dict(namespaced or {})
+    def __init__(self, namespace_for: Callable[[str], bool] = lambda server: True) -> None:
+        self._namespace_for = namespace_for
         self._listings: dict[str, Listing] = {}
         self._snapshot = CatalogSnapshot()
         self._listeners: list[Callable[[CatalogSnapshot], None]] = []
@@ -114,7 +112,7 @@ class Catalog:
         templates: list[CatalogResource] = []
         for server in sorted(self._listings):
             listing = self._listings[server]
-            namespace = self._namespaced.get(server, True)
+            namespace = self._namespace_for(server)
             for tool in _tools(server, listing.tools, namespace):
                 if tool.exposed_name in tools:
                     logger.warning("tool %s of %s hidden: the name is taken", tool.exposed_name, server)

@@ -54,9 +54,7 @@ def _check_period(text: str) -> str:
 
 def _check_hash(text: str) -> str:
     if not _HASH.match(text):
-        raise ValueError(
-            "key_hash must be 'sha256:' followed by 64 lowercase hex digits (see `mcp-gateway keys hash`)"
-        )
+        raise ValueError("key_hash must be 'sha256:' followed by 64 lowercase hex digits (see `mcp-gateway keys hash`)")
     return text
 
 
@@ -86,9 +84,7 @@ class RateLimit(_Model):
     requests: int | None = Field(None, ge=1, description="Requests (tool calls, LLM requests) per period.")
     tokens: int | None = Field(None, ge=1, description="LLM tokens per period.")
     period: PeriodText
-    alert_at: list[Fraction] = Field(
-        default_factory=list, description="Fractions that raise an alert, e.g. [0.8]."
-    )
+    alert_at: list[Fraction] = Field(default_factory=list, description="Fractions that raise an alert, e.g. [0.8].")
 
     @model_validator(mode="after")
     def _something(self) -> RateLimit:
@@ -102,9 +98,7 @@ class Budget(_Model):
 
     limit: float = Field(gt=0)
     period: PeriodText
-    alert_at: list[Fraction] = Field(
-        default_factory=lambda: [0.8], description="Fractions that raise an alert."
-    )
+    alert_at: list[Fraction] = Field(default_factory=lambda: [0.8], description="Fractions that raise an alert.")
 
 
 class CallRateLimit(_Model):
@@ -119,14 +113,10 @@ class ToolGroup(_Model):
 
     tools: list[ToolPattern] = Field(description="'<server>.<tool>' patterns with '*' wildcards.")
     description: str = ""
-    code_mode: bool | None = Field(
-        None, description="Serve these tools through Code Mode; default: server's."
-    )
+    code_mode: bool | None = Field(None, description="Serve these tools through Code Mode; default: server's.")
     approval: Approval = Field("auto", description="auto: run; review: hold for a human; deny: refuse.")
     rate_limit: CallRateLimit | None = Field(None, description="Tool calls per period, per key.")
-    cost: float | None = Field(
-        None, ge=0, description="Charged to budgets per call of any tool in the group."
-    )
+    cost: float | None = Field(None, ge=0, description="Charged to budgets per call of any tool in the group.")
     tool_costs: dict[ToolPattern, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="Per-pattern costs; the most specific match overrides `cost`."
     )
@@ -137,14 +127,10 @@ class _Member(_Model):
 
     description: str = ""
     tool_groups: list[str] = Field(default_factory=list)
-    allowed_tools: list[ToolPattern] = Field(
-        default_factory=list, description="Extra tools beyond the groups."
-    )
+    allowed_tools: list[ToolPattern] = Field(default_factory=list, description="Extra tools beyond the groups.")
     blocked_tools: list[ToolPattern] = Field(default_factory=list, description="Removed from the view.")
     rate_limit: RateLimit | None = None
-    rate_limits: list[RateLimit] = Field(
-        default_factory=list, description="More rate limits (other periods)."
-    )
+    rate_limits: list[RateLimit] = Field(default_factory=list, description="More rate limits (other periods).")
     budget: Budget | None = None
     budgets: list[Budget] = Field(default_factory=list, description="More budgets (other periods).")
 
@@ -170,9 +156,7 @@ class Team(_Member):
 class VirtualKey(_Member):
     """A credential. Give the key through `${ENV}` (`key`), as `key_hash`, or literally for development."""
 
-    key: str | None = Field(
-        None, min_length=1, repr=False, description="The key itself, usually '${ENV_VAR}'."
-    )
+    key: str | None = Field(None, min_length=1, repr=False, description="The key itself, usually '${ENV_VAR}'.")
     key_hash: Annotated[str, AfterValidator(_check_hash)] | None = Field(None, description="'sha256:<hex>'.")
     team: str | None = None
     customer: str | None = Field(None, description="For keys without a team; must match the team's if both.")
@@ -221,9 +205,7 @@ def _problem(loc: tuple[str | int, ...], value: object, message: str) -> InitErr
     return InitErrorDetails(type=PydanticCustomError("reference", message), loc=loc, input=value)
 
 
-def _group_problems(
-    section: GovernanceSection, kind: str, name: str, member: _Member
-) -> list[InitErrorDetails]:
+def _group_problems(section: GovernanceSection, kind: str, name: str, member: _Member) -> list[InitErrorDetails]:
     known = ", ".join(section.tool_groups) or "none defined"
     return [
         _problem((kind, name, "tool_groups", i), group, f"unknown tool group {group!r} (known: {known})")
@@ -239,25 +221,19 @@ def _reference_problems(section: GovernanceSection) -> list[InitErrorDetails]:
     for name, team in section.teams.items():
         problems += _group_problems(section, "teams", name, team)
         if team.customer is not None and team.customer not in section.customers:
-            problems.append(
-                _problem(("teams", name, "customer"), team.customer, f"unknown customer {team.customer!r}")
-            )
+            problems.append(_problem(("teams", name, "customer"), team.customer, f"unknown customer {team.customer!r}"))
     seen: dict[str, str] = {}
     for name, vkey in section.virtual_keys.items():
         problems += _group_problems(section, "virtual_keys", name, vkey)
         key_team = section.teams.get(vkey.team) if vkey.team is not None else None
         if vkey.team is not None and key_team is None:
-            problems.append(
-                _problem(("virtual_keys", name, "team"), vkey.team, f"unknown team {vkey.team!r}")
-            )
+            problems.append(_problem(("virtual_keys", name, "team"), vkey.team, f"unknown team {vkey.team!r}"))
         if vkey.customer is not None:
             if vkey.customer not in section.customers:
                 message = f"unknown customer {vkey.customer!r}"
                 problems.append(_problem(("virtual_keys", name, "customer"), vkey.customer, message))
             elif key_team is not None and key_team.customer != vkey.customer:
-                message = (
-                    f"team {vkey.team!r} belongs to customer {key_team.customer!r}, not {vkey.customer!r}"
-                )
+                message = f"team {vkey.team!r} belongs to customer {key_team.customer!r}, not {vkey.customer!r}"
                 problems.append(_problem(("virtual_keys", name, "customer"), vkey.customer, message))
         digest = vkey.digest()
         field = "key" if vkey.key is not None else "key_hash"
@@ -269,8 +245,6 @@ def _reference_problems(section: GovernanceSection) -> list[InitErrorDetails]:
         admin = section.admin_key
         admin_digest = admin if is_key_hash(admin) else hash_key(admin)
         if admin_digest in seen:
-            message = (
-                f"admin_key must differ from every virtual key (equals virtual_keys.{seen[admin_digest]})"
-            )
+            message = f"admin_key must differ from every virtual key (equals virtual_keys.{seen[admin_digest]})"
             problems.append(_problem(("admin_key",), "<redacted>", message))
     return problems

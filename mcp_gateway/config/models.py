@@ -40,9 +40,7 @@ class HealthSettings(_Model):
 
     interval_s: float = Field(15.0, gt=0, description="Seconds between health checks.")
     timeout_s: float = Field(5.0, gt=0, description="A check slower than this counts as a failure.")
-    failures_before_unhealthy: int = Field(
-        2, ge=1, description="Consecutive failed checks before reconnecting."
-    )
+    failures_before_unhealthy: int = Field(2, ge=1, description="Consecutive failed checks before reconnecting.")
     backoff_initial_s: float = Field(0.25, gt=0, description="First reconnect delay; doubles each attempt.")
     backoff_max_s: float = Field(30.0, gt=0, description="Cap on the reconnect delay.")
 
@@ -61,7 +59,7 @@ class _ServerBase(_Model):
     namespace: bool = Field(
         True, description="Serve names as '<server>__<name>'; false serves them as the upstream names them."
     )
-    health: HealthSettings = Field(default_factory=lambda: HealthSettings())
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
 
 class StdioServer(_ServerBase):
@@ -100,9 +98,7 @@ class InProcessServer(_ServerBase):
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-ServerConfig = Annotated[
-    StdioServer | HttpServer | SseServer | InProcessServer, Field(discriminator="transport")
-]
+ServerConfig = Annotated[StdioServer | HttpServer | SseServer | InProcessServer, Field(discriminator="transport")]
 
 
 class SandboxSettings(_Model):
@@ -123,7 +119,7 @@ class CodeModeSettings(_Model):
 
     enabled: bool = Field(False, description="Default for servers that do not set code_mode.")
     binding: Literal["server", "tool"] = "server"
-    sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
 
 class GatewaySettings(_Model):
@@ -139,9 +135,7 @@ class GatewaySettings(_Model):
     allowed_hosts: list[str] | None = Field(
         None, description="Host header allow-list against DNS rebinding; default: loopback names."
     )
-    allowed_origins: list[str] | None = Field(
-        None, description="Origin allow-list; default: loopback origins."
-    )
+    allowed_origins: list[str] | None = Field(None, description="Origin allow-list; default: loopback origins.")
     session_idle_timeout_s: float = Field(1800.0, gt=0)
     data_dir: str | None = Field(None, description="Where persistent state lives; see --data-dir.")
 
@@ -149,8 +143,8 @@ class GatewaySettings(_Model):
 class GatewayConfig(GovernanceSection):
     """The whole configuration file."""
 
-    gateway: GatewaySettings = Field(default_factory=lambda: GatewaySettings())
-    code_mode: CodeModeSettings = Field(default_factory=lambda: CodeModeSettings())
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    code_mode: CodeModeSettings = Field(default_factory=CodeModeSettings)
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
 
     @field_validator("servers")

@@ -7,9 +7,10 @@ same JSON-RPC error, so a key cannot learn which tools exist beyond its own.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import mcp_types as types
@@ -22,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_gateway.catalog.catalog import Catalog
 from mcp_gateway.errors import NotFoundError, PolicyError, UpstreamError
 from mcp_gateway.governance.identity import Identity
+from mcp_gateway.governance.payloads import error_payload
 from mcp_gateway.invocation import CallContext, ProgressFn, ToolInvoker
 from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.views import View, ViewCache
@@ -80,7 +82,7 @@ class _Handlers:
         catalog: Catalog,
         views: ViewCache,
         invoker: ToolInvoker,
-        upstreams: dict[str, Upstream],
+        upstreams: Mapping[str, Upstream],
         codemode: CodeModeHandler | None,
         notifier: ListChangedNotifier,
     ) -> None:
@@ -124,9 +126,7 @@ class _Handlers:
         try:
             if self.codemode is not None and view.code_tools and name in self.codemode.META_TOOL_NAMES:
                 call_ctx = CallContext(tools=view.code_tools, **call_ctx_args)
-                return await self.codemode.call(
-                    name, arguments, call_ctx, call_id=uuid.uuid4().hex, progress=progress
-                )
+                return await self.codemode.call(name, arguments, call_ctx, call_id=uuid.uuid4().hex, progress=progress)
             tool = view.direct_tools.get(name)
             if tool is None:
                 raise NotFoundError("tool", name)
@@ -136,9 +136,12 @@ class _Handlers:
             raise MCPError(types.INVALID_PARAMS, str(exc)) from exc
         except UpstreamRequestError as exc:
             raise MCPError(exc.code, exc.upstream_message, exc.data) from exc
-        except (UpstreamError, PolicyError) as exc:
+        except UpstreamError as exc:
             # The gateway could not run the call: the model reads why and may retry later.
             return _tool_error(str(exc))
+        except PolicyError as exc:
+            # Rate limits and budgets: the same facts as the HTTP body, for the model to read.
+            return _tool_error(json.dumps(error_payload(exc), default=str))
 
     async def list_prompts(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -210,9 +213,7 @@ class _Handlers:
         resource = view.allows_resource(uri)
         if resource is None:
             raise MCPError(_RESOURCE_NOT_FOUND, f"Unknown resource: {uri}")
-        result: types.ReadResourceResult = await self._upstream_call(
-            resource.server, lambda u: u.read_resource(uri)
-        )
+        result: types.ReadResourceResult = await self._upstream_call(resource.server, lambda u: u.read_resource(uri))
         return result
 
     async def _upstream_call(self, server: str, call: Callable[[Upstream], Any]) -> Any:
@@ -261,7 +262,7 @@ def build_mcp_server(
     catalog: Catalog,
     views: ViewCache,
     invoker: ToolInvoker,
-    upstreams: dict[str, Upstream],
+    upstreams: Mapping[str, Upstream],
     codemode: CodeModeHandler | None,
     notifier: ListChangedNotifier,
     instructions: str | None = None,

@@ -63,7 +63,7 @@ class ViewCache:
     def __init__(
         self,
         *,
-        code_mode_for: Callable[[str], bool],
+        code_mode_for: Callable[[Identity, CatalogTool], bool],
         meta_tools: Callable[[], Sequence[types.Tool]],
     ) -> None:
         self._code_mode_for = code_mode_for
@@ -71,6 +71,10 @@ class ViewCache:
         self._catalog_version = -1
         self._wire: dict[int, types.Tool] = {}
         self._views: OrderedDict[tuple[str, int], View] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget every view (the settings they were built from changed)."""
+        self._views.clear()
 
     def get(self, identity: Identity, snapshot: CatalogSnapshot) -> View:
         """The view of `identity` over `snapshot`."""
@@ -100,7 +104,7 @@ class ViewCache:
         for name, tool in snapshot.tools.items():
             if not allows(tool.server, tool.name):
                 continue
-            (code if self._code_mode_for(tool.server) else direct)[name] = tool
+            (code if self._code_mode_for(identity, tool) else direct)[name] = tool
         listed = [self._wire_tool(t) for t in direct.values()]
         if code:
             listed.extend(self._meta_tools())
@@ -108,9 +112,7 @@ class ViewCache:
         prompts = {n: p for n, p in snapshot.prompts.items() if allows(p.server, p.name)}
         resources = {u: r for u, r in snapshot.resources.items() if allows(r.server, r.name)}
         # Templates have no concrete name to match; they follow server visibility.
-        templates = tuple(
-            t for t in snapshot.templates if t.server in visible_servers or allows(t.server, t.name)
-        )
+        templates = tuple(t for t in snapshot.templates if t.server in visible_servers or allows(t.server, t.name))
         return View(
             direct_tools=MappingProxyType(direct),
             code_tools=MappingProxyType(code),

@@ -151,15 +151,18 @@ class Upstream:
 
     def _set_state(self, state: UpstreamState, error: str | None = None) -> None:
         if state is not self._state:
-            logger.info(
-                "upstream %s: %s -> %s%s", self.name, self._state, state, f" ({error})" if error else ""
-            )
+            logger.info("upstream %s: %s -> %s%s", self.name, self._state, state, f" ({error})" if error else "")
             self._state = state
             self._since = time.time()
             self._state_changed.set()
             self._state_changed = anyio.Event()
         if error is not None:
             self._last_error = error
+
+    def mark_stopped(self) -> None:
+        """Record that the gateway is stopping this upstream (removed or reconfigured)."""
+        self._set_state(UpstreamState.STOPPED)
+        self.ready.set()
 
     async def wait_for_state(self, *states: UpstreamState) -> UpstreamState:
         """Wait until the upstream is in one of `states` (callers bound the wait)."""
@@ -203,9 +206,7 @@ class Upstream:
         with anyio.CancelScope(deadline=anyio.current_time() + self.config.connect_timeout_s) as connecting:
             async with AsyncExitStack() as stack:
                 pump = (
-                    stack.enter_context(StderrPump(self.name, logger))
-                    if isinstance(self.config, StdioServer)
-                    else None
+                    stack.enter_context(StderrPump(self.name, logger)) if isinstance(self.config, StdioServer) else None
                 )
                 client = build_client(
                     self.config,
@@ -243,9 +244,7 @@ class Upstream:
                 failures = 0
             except Exception as exc:  # a failed check of any kind counts against the server
                 failures += 1
-                logger.warning(
-                    "upstream %s health check failed (%d): %s", self.name, failures, _describe(exc)
-                )
+                logger.warning("upstream %s health check failed (%d): %s", self.name, failures, _describe(exc))
                 if failures >= health.failures_before_unhealthy:
                     self._mark_broken(f"health check failed {failures} times: {_describe(exc)}")
                     return

@@ -50,7 +50,7 @@ async def test_credentials_are_required_with_json_errors() -> None:
             missing = await http.post("/mcp", json=INIT, headers={"Accept": MCP_HEADERS["Accept"]})
             assert missing.status_code == 401
             assert missing.headers["www-authenticate"].startswith("Bearer")
-            assert "missing credential" in missing.json()["error"]["message"]
+            assert missing.json()["error"]["message"].startswith("missing API key")
 
             wrong = await http.post("/mcp", json=INIT, headers={**MCP_HEADERS, "Authorization": "Bearer nope"})
             assert wrong.status_code == 401
