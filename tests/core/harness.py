@@ -51,9 +51,10 @@ def python_server(*args: str) -> dict[str, Any]:
 @asynccontextmanager
 async def running_gateway(servers: Mapping[str, Any], **extra: Any) -> AsyncIterator[RunningGateway]:
     """Start a gateway over `servers`; wait until each upstream finished its first attempt."""
+    config_path = extra.pop("config_path", None)
     raw: dict[str, Any] = {"gateway": {"api_key": KEY, **extra.pop("gateway", {})}, "servers": dict(servers)}
     raw.update(extra)
-    app = create_app(parse_config(raw, "test-config"))
+    app = create_app(parse_config(raw, "test-config"), config_path=config_path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -79,8 +80,9 @@ async def connect(
     mode: DownstreamMode = "http-auto",
     headers: Mapping[str, str] | None = None,
     message_handler: MessageHandlerFnT | None = None,
+    path: str = "/mcp",
 ) -> AsyncIterator[Client]:
-    """An entered `mcp.Client` talking to `gateway` the way `mode` says."""
+    """An entered `mcp.Client` talking to `gateway` the way `mode` says (HTTP modes at `path`)."""
     hdrs = dict(gateway.headers if headers is None else headers)
     if mode == "sse":
         transport = sse_client(f"{gateway.url}/sse", headers=hdrs)
@@ -90,7 +92,7 @@ async def connect(
     async with (
         httpx2.AsyncClient(headers=hdrs, timeout=httpx2.Timeout(30.0)) as http,
         Client(
-            streamable_http_client(f"{gateway.url}/mcp", http_client=http),
+            streamable_http_client(f"{gateway.url}{path}", http_client=http),
             mode="auto" if mode == "http-auto" else "legacy",
             message_handler=message_handler,
         ) as client,
