@@ -11,12 +11,11 @@ JSON arguments, plus a small fixed framing cost per message.
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import bpe_openai
 
 from benchmarks.tokens.models.base import Message, ModelTurn
 
@@ -55,7 +54,13 @@ class TokenCounter:
 
     def __init__(self, encoding: str = "o200k_base") -> None:
         self.name = encoding
-        self._enc = bpe_openai.get_encoding(encoding)
+        with warnings.catch_warnings():
+            # bpe-openai 0.1.4 loads its tables (on import) with importlib.resources.open_binary,
+            # deprecated since Python 3.11; harmless, but test runs turn warnings into errors.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bpe_openai
+
+            self._enc = bpe_openai.get_encoding(encoding)
 
     def count(self, text: str) -> int:
         """Tokens of a text (special-token markers count as plain text).
