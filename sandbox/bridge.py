@@ -1,5 +1,8 @@
 """The Python side of a running script (worker process): output, host calls, faults, budget.
 
+Printed text is sent to the gateway as it is printed (`output` messages, until the byte cap is
+reached), so what a script printed survives even when its worker has to be killed.
+
 Engines expose the bridge's methods to Starlark under fixed names (`_sandbox_host`,
 `_sandbox_emit`, `_sandbox_no_method`, `json_encode`, `json_decode`). When something must end
 the script with a precise error (a failing tool, a limit), the bridge records it as `fault` and
@@ -16,15 +19,18 @@ from typing import Any
 
 from .api import ErrorKind, Limits, ScriptError
 from .limits import limit_message
-from .output import OutputBuffer
+from .output import OutputMeter
 
-__all__ = ["STEPS_PER_TICK", "Bridge", "HostChannel", "ScriptAbort"]
+__all__ = ["STEPS_PER_TICK", "Bridge", "HostChannel", "Notify", "ScriptAbort"]
 
 STEPS_PER_TICK = 1000
 """starlark-pyo3 calls `check_cancelled` about every 1,000 instructions; one tick = that many steps."""
 
 HostChannel = Callable[[dict[str, Any]], dict[str, Any]]
 """Sends a `call` message to the gateway and blocks for its `reply`."""
+
+Notify = Callable[[dict[str, Any]], None]
+"""Sends a message that gets no reply (`output`)."""
 
 _MODES = ("raise", "collect")
 
@@ -36,14 +42,31 @@ class ScriptAbort(RuntimeError):
 class Bridge:
     """Per-run state shared by the engine callbacks."""
 
-    def __init__(self, channel: HostChannel, limits: Limits, deadline: float, bindings: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        channel: HostChannel,
+        notify: Notify,
+        limits: Limits,
+        deadline: float,
+        bindings: dict[str, list[str]],
+    ) -> None:
         self._channel = channel
+        self._notify = notify
         self._bindings = bindings
         self._limits = limits
         self._deadline = deadline
         self._ticks = 0
-        self.output = OutputBuffer(limits.max_output_bytes)
+        self.output = OutputMeter(limits.max_output_bytes)
         self.fault: ScriptError | None = None
+
+    @classmethod
+    def offline(cls) -> Bridge:
+        """A bridge for warm-up scripts: no host calls, output discarded, no deadline."""
+
+        def no_channel(message: dict[str, Any]) -> dict[str, Any]:
+            raise RuntimeError("warm-up scripts make no host calls")
+
+        return cls(no_channel, lambda message: None, Limits(), float("inf"), {})
 
     def host_json(self, payload: str) -> list[Any]:
         """`host` for engines that ship `[mode, calls]` as JSON text."""
@@ -58,7 +81,10 @@ class Bridge:
 
     def emit(self, text: str) -> None:
         """One `print` call, already formatted, without the newline."""
-        self.output.write(text + "\n")
+        was_truncated = self.output.truncated
+        kept = self.output.admit(text + "\n")
+        if kept or self.output.truncated != was_truncated:
+            self._notify({"op": "output", "text": kept, "truncated": self.output.truncated})
 
     def tick(self) -> bool:
         """starlark-pyo3's `check_cancelled`: True stops evaluation (the fault says why)."""

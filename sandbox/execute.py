@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .api import Limits, ScriptError
-from .bridge import Bridge, HostChannel
+from .bridge import Bridge, HostChannel, Notify
 from .engines.base import Engine, EngineSession, Unconvertible
 from .limits import limit_message
 from .oslimits import clear_run_limits, set_run_limits
@@ -44,11 +44,13 @@ def _export(session: EngineSession, names: tuple[str, ...], limits: Limits) -> t
     return "null", None
 
 
-def run_request(engine: Engine, request: dict[str, Any], channel: HostChannel, baseline_bytes: int) -> dict[str, Any]:
-    """Execute one `run` message and build the `done` message."""
+def run_request(
+    engine: Engine, request: dict[str, Any], channel: HostChannel, notify: Notify, baseline_bytes: int
+) -> dict[str, Any]:
+    """Execute one `run` message and build the `done` message (output went out as it was printed)."""
     limits = Limits(**request["limits"])
     bindings: dict[str, list[str]] = {obj: list(names) for obj, names in request["bindings"].items()}
-    bridge = Bridge(channel, limits, time.monotonic() + limits.timeout_s, bindings)
+    bridge = Bridge(channel, notify, limits, time.monotonic() + limits.timeout_s, bindings)
     result_json = "null"
     recycle = False
     set_run_limits(baseline_bytes, limits.memory_mb, limits.cpu_s)
@@ -65,7 +67,6 @@ def run_request(engine: Engine, request: dict[str, Any], channel: HostChannel, b
         clear_run_limits()
     return {
         "op": "done",
-        "output": bridge.output.text(),
         "output_bytes": bridge.output.size,
         "truncated": bridge.output.truncated,
         "result_json": result_json,

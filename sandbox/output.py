@@ -1,8 +1,8 @@
-"""Captured `print` output with a byte cap (worker side)."""
+"""The `print` byte cap (worker side) and the marker the gateway appends when it bit."""
 
 from __future__ import annotations
 
-__all__ = ["OutputBuffer", "truncation_marker"]
+__all__ = ["OutputMeter", "Transcript", "truncation_marker"]
 
 
 def truncation_marker(limit: int) -> str:
@@ -10,34 +10,57 @@ def truncation_marker(limit: int) -> str:
     return f"\n[output truncated: print output exceeded max_output_bytes={limit}]\n"
 
 
-class OutputBuffer:
-    """Keeps the first `limit` bytes printed; later output is counted as dropped."""
+class OutputMeter:
+    """Counts printed bytes against `limit` and says how much of each print may be kept."""
 
     def __init__(self, limit: int) -> None:
         self._limit = max(0, limit)
-        self._chunks: list[bytes] = []
-        self._size = 0
+        self.size = 0
+        """Bytes kept so far (never more than the limit)."""
         self.truncated = False
+
+    def admit(self, text: str) -> str:
+        """The part of `text` that fits under the cap ("" once the cap has been reached)."""
+        if self.truncated:
+            return ""
+        data = text.encode("utf-8", "replace")
+        room = self._limit - self.size
+        if len(data) > room:
+            # A cut may split a multi-byte character: drop the partial tail rather than fail.
+            text = data[:room].decode("utf-8", "ignore")
+            data = text.encode("utf-8")
+            self.truncated = True
+        self.size += len(data)
+        return text
+
+
+class Transcript:
+    """What the gateway has received of a script's output (gateway side, capped again here:
+    the worker is not trusted to respect the limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(0, limit)
+        self._chunks: list[str] = []
+        self._meter = OutputMeter(limit)
+
+    def add(self, text: str, truncated: bool) -> None:
+        """One `output` message."""
+        kept = self._meter.admit(text)
+        if kept:
+            self._chunks.append(kept)
+        self._meter.truncated = self._meter.truncated or truncated
 
     @property
     def size(self) -> int:
-        """Bytes kept (never more than the limit)."""
-        return self._size
+        """Bytes kept."""
+        return self._meter.size
 
-    def write(self, text: str) -> None:
-        """Append `text`; once the cap is reached the rest is dropped and `truncated` set."""
-        if self.truncated:
-            return
-        data = text.encode("utf-8", "replace")
-        room = self._limit - self._size
-        if len(data) > room:
-            data = data[:room]
-            self.truncated = True
-        self._chunks.append(data)
-        self._size += len(data)
+    @property
+    def truncated(self) -> bool:
+        """Whether output was dropped (here or in the worker)."""
+        return self._meter.truncated
 
     def text(self) -> str:
-        """The kept output, plus the truncation marker when output was dropped."""
-        # A cut may split a multi-byte character: drop the partial tail rather than fail.
-        body = b"".join(self._chunks).decode("utf-8", "ignore")
+        """The output, with the truncation marker when output was dropped."""
+        body = "".join(self._chunks)
         return body + truncation_marker(self._limit) if self.truncated else body

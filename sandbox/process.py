@@ -134,10 +134,12 @@ class WorkerProcess:
     def kill(self) -> None:
         """SIGKILL the worker's process group; safe to call repeatedly."""
         self.killed = True
+        if self._process.returncode is not None:
+            return  # reaped: its pid may already belong to someone else
+        # Not Process.kill(): Popen.send_signal() polls first, which can reap the child behind
+        # asyncio's child watcher and lose the real exit status.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self._process.kill()
 
     async def exit_status(self) -> int | None:
         """After a death: wait for the exit status (negative for a signal); bound it by the caller."""

@@ -4,6 +4,7 @@ The wall clock starts when the worker receives the script (queueing for a free w
 count: a script's budget should not depend on load). The worker stops itself at the deadline
 where it can (starlark-pyo3; any engine during a host call); `KILL_GRACE_S` after the deadline
 the gateway kills it, which is the only way to stop starlark-go or a long native operation.
+Output arrives while the script runs, so it survives a kill.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import anyio
@@ -20,6 +20,7 @@ import anyio
 from .api import Bindings, HostCall, Limits, RunResult, RunStats, ScriptError
 from .hostcalls import CallBudget, serve_calls
 from .limits import limit_message
+from .output import Transcript
 from .process import WorkerDied, WorkerProcess
 
 __all__ = ["KILL_GRACE_S", "Outcome", "run_on_worker"]
@@ -38,37 +39,6 @@ class Outcome:
     reusable: bool
 
 
-def _limits_message(limits: Limits) -> dict[str, Any]:
-    return {
-        "timeout_s": limits.timeout_s,
-        "max_steps": limits.max_steps,
-        "max_tool_calls": limits.max_tool_calls,
-        "max_output_bytes": limits.max_output_bytes,
-        "memory_mb": limits.memory_mb,
-        "max_callstack": limits.max_callstack,
-        "cpu_s": limits.cpu_s,
-    }
-
-
-def _from_done(message: dict[str, Any], tool_calls: int, started: float) -> RunResult:
-    error = message.get("error")
-    try:
-        result = json.loads(message.get("result_json") or "null")
-    except ValueError:
-        result, error = None, {"kind": "internal", "message": "worker sent an unreadable result"}
-    return RunResult(
-        output=str(message.get("output", "")),
-        result=result,
-        error=ScriptError(**error) if error else None,
-        stats=RunStats(
-            duration_ms=(time.monotonic() - started) * 1000,
-            tool_calls=tool_calls,
-            output_bytes=int(message.get("output_bytes", 0)),
-            output_truncated=bool(message.get("truncated", False)),
-        ),
-    )
-
-
 async def _death_error(worker: WorkerProcess, limits: Limits) -> ScriptError:
     """Why a worker died on its own, from its exit status and the tail of its stderr."""
     status = None
@@ -85,37 +55,75 @@ async def _death_error(worker: WorkerProcess, limits: Limits) -> ScriptError:
     return ScriptError("internal", f"The worker process exited (status {status}) while running the script")
 
 
-def _failed(error: ScriptError, tool_calls: int, started: float) -> RunResult:
-    stats = RunStats(duration_ms=(time.monotonic() - started) * 1000, tool_calls=tool_calls, worker_killed=True)
-    return RunResult(error=error, stats=stats)
+class _Run:
+    """State of one run on the gateway side."""
+
+    def __init__(self, worker: WorkerProcess, bindings: Bindings, host: HostCall, limits: Limits) -> None:
+        self.worker = worker
+        self.host = host
+        self.limits = limits
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.timeout_s
+        self.budget = CallBudget(limits)
+        self.transcript = Transcript(limits.max_output_bytes)
+        self.bindings = {obj: frozenset(names) for obj, names in bindings.items()}
+
+    def result(self, error: ScriptError | None, value: Any = None, *, killed: bool = False) -> RunResult:
+        stats = RunStats(
+            duration_ms=(time.monotonic() - self.started) * 1000,
+            tool_calls=self.budget.used,
+            output_bytes=self.transcript.size,
+            output_truncated=self.transcript.truncated,
+            worker_killed=killed,
+        )
+        return RunResult(output=self.transcript.text(), result=value, error=error, stats=stats)
+
+    def finished(self, message: dict[str, Any]) -> Outcome:
+        """The `done` message."""
+        error = ScriptError(**message["error"]) if message.get("error") else None
+        try:
+            value = json.loads(message.get("result_json") or "null")
+        except ValueError:
+            value, error = None, ScriptError("internal", "the worker sent an unreadable result")
+        self.transcript.add("", bool(message.get("truncated")))
+        return Outcome(self.result(error, value), reusable=not message.get("recycle"))
+
+    async def converse(self, code: str) -> Outcome:
+        """Send the script, then serve the worker until `done` or the deadline."""
+        wire_bindings = {obj: sorted(names) for obj, names in self.bindings.items()}
+        await self.worker.send({"op": "run", "code": code, "bindings": wire_bindings, "limits": asdict(self.limits)})
+        while True:
+            with anyio.move_on_after(self.deadline + KILL_GRACE_S - time.monotonic()):
+                message = await self.worker.receive()
+                if message["op"] == "output":
+                    self.transcript.add(str(message.get("text", "")), bool(message.get("truncated")))
+                elif message["op"] == "call":
+                    reply = await serve_calls(
+                        message, host=self.host, bindings=self.bindings, budget=self.budget, deadline=self.deadline
+                    )
+                    await self.worker.send(reply)
+                elif message["op"] == "done":
+                    return self.finished(message)
+                else:
+                    raise WorkerDied(f"unexpected {message['op']!r} message from worker")
+                continue
+            self.worker.kill()  # past the deadline and the grace: the only sure way to stop it
+            timeout = ScriptError("limit", limit_message("timeout_s", self.limits))
+            return Outcome(self.result(timeout, killed=True), reusable=False)
 
 
 async def run_on_worker(
     worker: WorkerProcess, code: str, *, bindings: Bindings, host: HostCall, limits: Limits
 ) -> Outcome:
-    """Send the script, serve its host calls, and turn what comes back into a `RunResult`."""
-    started = time.monotonic()
-    deadline = started + limits.timeout_s
-    budget = CallBudget(limits)
-    frozen: Mapping[str, frozenset[str]] = {obj: frozenset(names) for obj, names in bindings.items()}
-    wire_bindings = {obj: sorted(names) for obj, names in frozen.items()}
+    """Run `code` on `worker` and turn what comes back into a `RunResult`.
+
+    Raises WorkerDied only when the gateway itself killed the worker (shutdown, cancellation).
+    """
+    run = _Run(worker, bindings, host, limits)
     try:
-        await worker.send({"op": "run", "code": code, "bindings": wire_bindings, "limits": _limits_message(limits)})
-        while True:
-            with anyio.move_on_after(deadline + KILL_GRACE_S - time.monotonic()):
-                message = await worker.receive()
-                if message["op"] == "done":
-                    return Outcome(_from_done(message, budget.used, started), not message.get("recycle"))
-                if message["op"] != "call":
-                    raise WorkerDied(f"unexpected {message['op']!r} message from worker")
-                reply = await serve_calls(message, host=host, bindings=frozen, budget=budget, deadline=deadline)
-                await worker.send(reply)
-                continue
-            worker.kill()  # past the deadline and the grace: the only sure way to stop it
-            timeout = ScriptError("limit", limit_message("timeout_s", limits))
-            return Outcome(_failed(timeout, budget.used, started), False)
+        return await run.converse(code)
     except WorkerDied:
         if worker.killed:
             raise
         worker.kill()
-        return Outcome(_failed(await _death_error(worker, limits), budget.used, started), False)
+        return Outcome(run.result(await _death_error(worker, limits), killed=True), reusable=False)

@@ -56,7 +56,7 @@ def main(engine_name: str) -> None:
             return  # the gateway closed the pipe: shut down quietly
         if request["op"] != "run":
             sys.exit(f"unexpected message {request['op']!r}")
-        done = run_request(engine, request, channel, baseline)
+        done = run_request(engine, request, channel, writer.send, baseline)
         writer.send(done)
         if done["recycle"]:
             return

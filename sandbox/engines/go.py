@@ -112,12 +112,8 @@ class GoEngine:
         sg.configure_starlark(allow_set=False, allow_global_reassign=True, allow_recursion=False)
 
     def warm_up(self) -> None:
-        bridge = Bridge(_no_channel, Limits(), float("inf"), {})
+        bridge = Bridge.offline()
         self.open({"warm": ["up"]}, bridge, Limits()).execute(Rewritten("x = [i for i in range(10)]\n"))
 
     def open(self, bindings: dict[str, list[str]], bridge: Bridge, limits: Limits) -> EngineSession:
         return _Session(bindings, bridge, limits)
-
-
-def _no_channel(message: dict[str, Any]) -> dict[str, Any]:
-    raise RuntimeError("warm-up scripts make no host calls")
