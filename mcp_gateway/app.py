@@ -1,8 +1,8 @@
 """Assembly: build every part from the config and wire them; nothing else creates long-lived state.
 
 `create_app(config)` returns a Starlette app. Its lifespan builds governance (key store, limits),
-starts the upstream supervisors, the MCP session manager and the config watcher, and stops them
-all (and every child process) on shutdown.
+starts the sandbox's worker processes, the upstream supervisors, the MCP session manager and the
+config watcher, and stops them all (and every child process) on shutdown.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
@@ -27,17 +27,19 @@ from mcp_gateway.admin.keys import key_routes, require_admin
 from mcp_gateway.admin.servers import server_status_routes
 from mcp_gateway.catalog.catalog import Catalog
 from mcp_gateway.catalog.model import CatalogTool
+from mcp_gateway.codemode import CodeMode
 from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import ForbiddenError
 from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
 from mcp_gateway.reload import ConfigWatcher
-from mcp_gateway.server.handlers import CodeModeHandler, build_mcp_server
+from mcp_gateway.server.handlers import build_mcp_server
 from mcp_gateway.server.identity import Authenticator, GroupScope, IdentityMiddleware, not_started
 from mcp_gateway.server.invoker import GatewayInvoker
 from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.transports import SseEndpoints, build_session_manager
 from mcp_gateway.server.views import ViewCache
 from mcp_gateway.upstream.manager import UpstreamSet
+from sandbox import Sandbox, create_sandbox
 
 __all__ = ["GatewayState", "create_app"]
 
@@ -62,8 +64,10 @@ class GatewayState:
     views: ViewCache | None = None
     governance: Governance | None = None
     authenticator: Authenticator = not_started
-    codemode: CodeModeHandler | None = None
+    codemode: CodeMode | None = None
     watcher: ConfigWatcher | None = None
+    invoker: GatewayInvoker | None = None
+    sandbox: Sandbox | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -84,11 +88,32 @@ class GatewayState:
             self.governance.replace(config, api_key=config.gateway.api_key)
         if config.gateway.model_dump(exclude={"api_key"}) != self.config.gateway.model_dump(exclude={"api_key"}):
             logger.warning("changes under 'gateway' (listener, limits) take effect after a restart")
-        self.config = config
+        old_code_mode, self.config = self.config.code_mode, config
+        if config.code_mode != old_code_mode:
+            if config.code_mode.sandbox.engine != old_code_mode.sandbox.engine or (
+                config.code_mode.sandbox.workers != old_code_mode.sandbox.workers
+            ):
+                logger.warning("code_mode.sandbox engine and workers take effect after a restart")
+            self.build_code_mode()
+        elif self.codemode is not None:
+            self.codemode.clear_caches()
         self.upstreams.apply(config.servers)
         if self.views is not None:
             self.views.clear()  # Code Mode settings may have moved
         await self.notifier.notify_all()
+
+    def binding_for(self, server: str) -> Literal["server", "tool"]:
+        """The Code Mode stub layout of `server`: its own `binding`, else `code_mode.binding`."""
+        cfg = self.config.servers.get(server)
+        return cfg.binding if cfg is not None and cfg.binding is not None else self.config.code_mode.binding
+
+    def build_code_mode(self) -> None:
+        """(Re)build Code Mode over the running sandbox with the current settings."""
+        if self.sandbox is None or self.invoker is None:
+            return
+        self.codemode = CodeMode(
+            settings=self.config.code_mode, sandbox=self.sandbox, invoker=self.invoker, binding_for=self.binding_for
+        )
 
     def require_admin(self, request: Request) -> Identity:
         """The admin identity of `request`, or a `PolicyError`."""
@@ -133,6 +158,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         return await state.governance.admit_tool_call(identity, server, tool)
 
     invoker = GatewayInvoker(upstreams, admit=lambda: admit)
+    state.invoker = invoker
     server, keep_alive = build_mcp_server(
         name="mcp-gateway",
         version=_version(),
@@ -140,7 +166,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         views=views,
         invoker=invoker,
         upstreams=upstreams,
-        codemode=None,
+        codemode=lambda: state.codemode,
         notifier=notifier,
     )
     state.extra["keep_alive"] = keep_alive
@@ -197,6 +223,11 @@ def _lifespan(
             state.authenticator = governance.authenticate
             governance.view_listeners.append(lambda change: changed[0].set())
             admin_router.routes.extend(key_routes(governance))
+            sandbox_settings = state.config.code_mode.sandbox
+            state.sandbox = await stack.enter_async_context(
+                create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)
+            )
+            state.build_code_mode()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")

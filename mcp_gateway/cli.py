@@ -170,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One INFO line per upstream HTTP request drowns everything else; failures still log as warnings.
+    for chatty in ("httpx2", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         code: int = args.func(args)
     except ConfigError as exc:

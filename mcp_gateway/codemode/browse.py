@@ -13,7 +13,7 @@ from typing import Any
 from mcp_gateway.codemode.cache import LruCache
 from mcp_gateway.codemode.schema_docs import example_value, outline
 from mcp_gateway.codemode.schema_types import py_literal
-from mcp_gateway.codemode.search import search
+from mcp_gateway.codemode.search import SearchIndex
 from mcp_gateway.codemode.spec import result_schema
 from mcp_gateway.codemode.texts import Texts
 from mcp_gateway.codemode.trim import fit_lines
@@ -39,6 +39,7 @@ class Browser:
         self._texts = texts
         self._budget = budget
         self._queries: LruCache[tuple[CodeView, str], str] = LruCache(max_queries)
+        self._indexes: LruCache[CodeView, SearchIndex] = LruCache(64)
 
     def list_files(self, view: CodeView, query: str | None) -> Reply:
         """`listToolFiles`: the tree, or the part of it matching `query`."""
@@ -46,7 +47,9 @@ class Browser:
         return Reply(self._queries.get_or_make(key, lambda: self._render_query(view, key[1])))
 
     def _render_query(self, view: CodeView, query: str) -> str:
-        matches = search(view, query) if query else None
+        matches = None
+        if query:
+            matches = self._indexes.get_or_make(view, lambda: SearchIndex(view.servers)).search(query)
         if matches is None:
             return self._fit(view.listing.lines)
         text = self._texts.render("listing.j2", **listing_context(view, query, matches))

@@ -22,7 +22,15 @@ import keyword
 import re
 from collections.abc import Iterable
 
-__all__ = ["SCRIPT_RESERVED", "STARLARK_RESERVED", "all_identifiers", "python_identifier", "unique_identifiers"]
+__all__ = [
+    "SCRIPT_RESERVED",
+    "STARLARK_RESERVED",
+    "WORDS",
+    "all_identifiers",
+    "python_identifier",
+    "unique_identifiers",
+    "words",
+]
 
 STARLARK_RESERVED = frozenset(
     {
@@ -95,3 +103,12 @@ def unique_identifiers(names: Iterable[str], *, avoid: frozenset[str] = frozense
         taken.add(ident)
         out[name] = ident
     return out
+
+
+WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+")
+"""A word of a name or text: camelCase, snake_case, kebab-case and digits split apart."""
+
+
+def words(text: str) -> frozenset[str]:
+    """The lower-cased words of `text` (`listIssues, get-file` -> list, issues, get, file)."""
+    return frozenset(w.lower() for w in WORDS.findall(text))

@@ -50,6 +50,8 @@ def py_literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else "None"
     if isinstance(value, str):
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value}"'  # the common case, without json.dumps
         text = json.dumps(value, ensure_ascii=False)
         for raw, escaped in _RAW_LINE_ENDS.items():
             text = text.replace(raw, escaped)

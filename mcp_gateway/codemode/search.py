@@ -1,50 +1,86 @@
-"""Keyword search over a view's tools, for `listToolFiles(query=...)`."""
+"""Keyword search over a view's tools, for `listToolFiles(query=...)`.
+
+Texts (server name, tool names, title, description) are split into lower-cased words, camelCase
+and snake_case apart (`listIssues` -> `list`, `issues`). A keyword matches a tool when it is the
+start of one of its words (`issue` matches `issues` and `issue_write`), or any part of its server's
+name (`calendar` matches every tool of `googlecalendar`); a plural `s` on a keyword is dropped. Each view gets one `SearchIndex` (built on its first query): a sorted vocabulary with
+the tools of each word, so a keyword costs a binary search and a few set unions.
+"""
 
 from __future__ import annotations
 
-import re
+import bisect
+from collections.abc import Sequence
 
-from mcp_gateway.codemode.view import BoundTool, CodeView
+from mcp_gateway.codemode.naming import WORDS
+from mcp_gateway.codemode.view import BoundTool, ServerView
 
-__all__ = ["keywords", "search"]
+__all__ = ["SearchIndex", "keywords"]
 
-_WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset({"a", "an", "and", "the", "to", "of", "in", "on", "for", "with", "by", "or", "from", "tool"})
 
 
 def keywords(query: str) -> list[str]:
-    """Lower-cased words of `query` without stop words; a plural `s` is dropped (`issues`
-    matches `issue`)."""
-    words = []
-    for word in _WORD.findall(query.lower()):
+    """The search words of `query`: lower-cased, without stop words, plural `s` dropped."""
+    found = []
+    for word in WORDS.findall(query):
+        word = word.lower()  # noqa: PLW2901
         if word in _STOPWORDS:
             continue
-        words.append(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
-    return list(dict.fromkeys(words))
+        found.append(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
+    return list(dict.fromkeys(found))
 
 
-def search(view: CodeView, query: str) -> dict[str, list[BoundTool]] | None:
-    """Tools matching `query`, by server name; None when the query has no keywords.
+class SearchIndex:
+    """The tools of one view, searchable by keyword."""
 
-    A tool matches when its server name, tool names, title or description contain every keyword.
-    When no tool contains them all, the tools containing the most keywords are returned instead,
-    so a query with one stray word still finds something.
-    """
-    words = keywords(query)
-    if not words:
-        return None
-    best = 1
-    found: dict[str, list[tuple[int, BoundTool]]] = {}
-    for server in view.servers:
-        for bound in server.tools:
-            text = bound.search_text
-            score = 0
-            for w in words:
-                if w in text:
-                    score += 1
-            if score >= best:
-                best = score
-                found.setdefault(server.name, []).append((score, bound))
-    return {name: [b for score, b in hits if score == best] for name, hits in found.items()} | {
-        s.name: [] for s in view.servers if s.name not in found
-    }
+    __slots__ = ("_postings", "_ranges", "_servers", "_tools", "_vocabulary")
+
+    def __init__(self, servers: Sequence[ServerView]) -> None:
+        self._servers = servers
+        self._tools: list[tuple[str, BoundTool]] = [(s.name, b) for s in servers for b in s.tools]
+        self._ranges: list[tuple[str, range]] = []  # lower-cased server name -> its tools' indexes
+        start = 0
+        for server in servers:
+            self._ranges.append((server.name.lower(), range(start, start + len(server.tools))))
+            start += len(server.tools)
+        postings: dict[str, list[int]] = {}
+        for index, (_, bound) in enumerate(self._tools):
+            for word in bound.search_words:
+                postings.setdefault(word, []).append(index)
+        self._postings = postings
+        self._vocabulary = sorted(postings)
+
+    def search(self, query: str) -> dict[str, list[BoundTool]] | None:
+        """Tools matching `query`, by server name (every server present); None without keywords.
+
+        A tool matches when every keyword starts one of its words. When no tool has them all,
+        the tools with the most keywords are returned instead, so one stray word still finds
+        something.
+        """
+        terms = keywords(query)
+        if not terms:
+            return None
+        scores: dict[int, int] = {}
+        for term in terms:
+            for index in self._hits(term):
+                scores[index] = scores.get(index, 0) + 1
+        best = max(scores.values(), default=0)
+        found: dict[str, list[BoundTool]] = {s.name: [] for s in self._servers}
+        if best:
+            for index in sorted(i for i, score in scores.items() if score == best):
+                server, bound = self._tools[index]
+                found[server].append(bound)
+        return found
+
+    def _hits(self, term: str) -> set[int]:
+        vocabulary = self._vocabulary
+        start = bisect.bisect_left(vocabulary, term)
+        end = bisect.bisect_left(vocabulary, term + "\U0010ffff", start)
+        hits: set[int] = set()
+        for word in vocabulary[start:end]:
+            hits.update(self._postings[word])
+        for name, indexes in self._ranges:
+            if term in name:
+                hits.update(indexes)
+        return hits

@@ -161,11 +161,16 @@ def build_spec(tool: CatalogTool) -> ToolSpec:
 
 
 _PLAIN = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-_NOT_PLAIN = ("enum", "const", "anyOf", "oneOf", "allOf")
 
 
 def _is_plain(schema: dict[str, Any]) -> bool:
-    return not any(key in schema for key in _NOT_PLAIN)
+    return (
+        "enum" not in schema
+        and "const" not in schema
+        and "anyOf" not in schema
+        and "oneOf" not in schema
+        and "allOf" not in schema
+    )
 
 
 def _top_level(tool: CatalogTool) -> tuple[dict[str, Any], dict[str, Any], set[str]]:

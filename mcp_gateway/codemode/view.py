@@ -22,7 +22,7 @@ from typing import Literal
 
 from mcp_gateway.catalog.model import CatalogTool
 from mcp_gateway.codemode.cache import LruCache, Memo
-from mcp_gateway.codemode.naming import SCRIPT_RESERVED, unique_identifiers
+from mcp_gateway.codemode.naming import SCRIPT_RESERVED, unique_identifiers, words
 from mcp_gateway.codemode.spec import ToolSpec, build_spec
 from mcp_gateway.codemode.texts import Texts
 
@@ -50,7 +50,7 @@ class BoundTool:
     """The key of the tool in `ctx.tools`, re-checked on every call."""
     make_spec: Callable[[CatalogTool], ToolSpec] = field(repr=False)
     _spec: ToolSpec | None = field(default=None, repr=False)
-    _search_text: str | None = field(default=None, repr=False)
+    _search_words: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> ToolSpec:
@@ -60,12 +60,12 @@ class BoundTool:
         return self._spec
 
     @property
-    def search_text(self) -> str:
-        """Lower-cased server, names, title and description, for `listToolFiles(query=...)`."""
-        if self._search_text is None:
+    def search_words(self) -> frozenset[str]:
+        """Words of the server name, tool names, title and description, for `listToolFiles(query=...)`."""
+        if self._search_words is None:
             t = self.tool
-            self._search_text = f"{t.server} {t.name} {self.ident} {t.title or ''} {t.description or ''}".lower()
-        return self._search_text
+            self._search_words = words(f"{t.server} {t.name} {self.ident} {t.title or ''} {t.description or ''}")
+        return self._search_words
 
     @property
     def call_name(self) -> str:

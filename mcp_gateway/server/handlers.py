@@ -21,7 +21,7 @@ from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 
 from mcp_gateway.catalog.catalog import Catalog
-from mcp_gateway.errors import NotFoundError, PolicyError, UpstreamError
+from mcp_gateway.errors import NotFoundError, PolicyError, SandboxError, UpstreamError
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.governance.payloads import error_payload
 from mcp_gateway.invocation import CallContext, ProgressFn, ToolInvoker
@@ -83,7 +83,7 @@ class _Handlers:
         views: ViewCache,
         invoker: ToolInvoker,
         upstreams: Mapping[str, Upstream],
-        codemode: CodeModeHandler | None,
+        codemode: Callable[[], CodeModeHandler | None],
         notifier: ListChangedNotifier,
     ) -> None:
         self.catalog = catalog
@@ -124,9 +124,10 @@ class _Handlers:
             "client_version": client.client_info.version if client is not None else None,
         }
         try:
-            if self.codemode is not None and view.code_tools and name in self.codemode.META_TOOL_NAMES:
+            codemode = self.codemode()
+            if codemode is not None and view.code_tools and name in codemode.META_TOOL_NAMES:
                 call_ctx = CallContext(tools=view.code_tools, **call_ctx_args)
-                return await self.codemode.call(name, arguments, call_ctx, call_id=uuid.uuid4().hex, progress=progress)
+                return await codemode.call(name, arguments, call_ctx, call_id=uuid.uuid4().hex, progress=progress)
             tool = view.direct_tools.get(name)
             if tool is None:
                 raise NotFoundError("tool", name)
@@ -136,6 +137,8 @@ class _Handlers:
             raise MCPError(types.INVALID_PARAMS, str(exc)) from exc
         except UpstreamRequestError as exc:
             raise MCPError(exc.code, exc.upstream_message, exc.data) from exc
+        except SandboxError as exc:
+            return _tool_error(f"Code Mode is unavailable: {exc}")
         except UpstreamError as exc:
             # The gateway could not run the call: the model reads why and may retry later.
             return _tool_error(str(exc))
@@ -263,11 +266,15 @@ def build_mcp_server(
     views: ViewCache,
     invoker: ToolInvoker,
     upstreams: Mapping[str, Upstream],
-    codemode: CodeModeHandler | None,
+    codemode: Callable[[], CodeModeHandler | None],
     notifier: ListChangedNotifier,
     instructions: str | None = None,
 ) -> tuple[Server[Any], Sequence[object]]:
-    """The SDK server object serving the gateway, plus objects that must live as long as it."""
+    """The SDK server object serving the gateway, plus objects that must live as long as it.
+
+    `codemode` is a getter: Code Mode is built in the lifespan (it needs the sandbox's workers)
+    and rebuilt when a reload changes its settings.
+    """
     h = _Handlers(
         catalog=catalog,
         views=views,
