@@ -241,7 +241,7 @@ class ScriptedCodeMode(ScriptedBase):
                 lines.append(f"print({to_starlark(self.plan.answer, scope_names, literals)})")
         except (LookupError, TemplateError) as exc:
             if isinstance(exc, LookupError) and not self._docs_tried():
-                return self._ask_docs_for_gaps(names)
+                return self._ask_docs_for_gaps(names, str(exc))
             return self.fail(str(exc))
         self.script = "\n".join(lines) + "\n"
         return self._ask(names["executeToolCode"], {"code": self.script}, ("exec", None))
@@ -249,7 +249,7 @@ class ScriptedCodeMode(ScriptedBase):
     def _docs_tried(self) -> bool:
         return all(pair in self.docs for pair in self.plan.tools)
 
-    def _ask_docs_for_gaps(self, names: Mapping[str, str | None]) -> ModelTurn:
+    def _ask_docs_for_gaps(self, names: Mapping[str, str | None], problem: str) -> ModelTurn:
         calls = []
         self._last = []
         for server, tool in self.plan.tools:
@@ -263,5 +263,5 @@ class ScriptedCodeMode(ScriptedBase):
             self._last.append((call.id, ("docs", (server, tool))))
             calls.append(call)
         if not calls:
-            return self.fail("the stubs do not show what the plan needs and docs were already read")
+            return self.fail(f"{problem} (docs already read)")
         return ModelTurn(tool_calls=tuple(calls))
