@@ -2,9 +2,10 @@
 
 Texts (server name, tool names, title, description) are split into lower-cased words, camelCase
 and snake_case apart (`listIssues` -> `list`, `issues`). A keyword matches a tool when it is the
-start of one of its words (`issue` matches `issues` and `issue_write`), or any part of its server's
-name (`calendar` matches every tool of `googlecalendar`); a plural `s` on a keyword is dropped. Each view gets one `SearchIndex` (built on its first query): a sorted vocabulary with
-the tools of each word, so a keyword costs a binary search and a few set unions.
+start of one of its words (`issue` matches `issues` and `issue_write`), or any part of its
+server's name (`calendar` matches every tool of `googlecalendar`); a plural `s` on a keyword is
+dropped. Each view gets one `SearchIndex` (built on its first query): a sorted vocabulary with the
+tools of each word, so a keyword costs a binary search and a few set unions.
 """
 
 from __future__ import annotations

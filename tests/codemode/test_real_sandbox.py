@@ -1,7 +1,6 @@
 """Code Mode over the real sandbox (`sandbox.create_sandbox`), with a fake invoker upstream.
 
-Skipped until the sandbox package provides `create_sandbox`. End-to-end tests over `/mcp` with
-real MCP servers belong to the server's suite.
+End-to-end tests over `/mcp` with real MCP servers belong to the server's suite.
 """
 
 from __future__ import annotations
@@ -13,15 +12,12 @@ import anyio
 import mcp_types as types
 import pytest
 
-import sandbox
 from mcp_gateway.codemode import CodeMode
 from mcp_gateway.config.models import CodeModeSettings, SandboxSettings
 from mcp_gateway.invocation import CallContext
+from sandbox import create_sandbox
 
 from .conftest import FakeInvoker, load_tools, make_ctx, text_of, tool
-
-create_sandbox = getattr(sandbox, "create_sandbox", None)
-pytestmark = pytest.mark.skipif(create_sandbox is None, reason="sandbox.create_sandbox is not there yet")
 
 SETTINGS = CodeModeSettings(enabled=True, sandbox=SandboxSettings(timeout_s=3.0, workers=1))
 
@@ -33,7 +29,6 @@ def issue_text(n: int) -> types.CallToolResult:
 
 @pytest.fixture
 async def real_code_mode(invoker: FakeInvoker) -> AsyncIterator[CodeMode]:
-    assert create_sandbox is not None
     async with create_sandbox(SETTINGS.sandbox.engine, workers=1) as pool:
         yield CodeMode(settings=SETTINGS, sandbox=pool, invoker=invoker, binding_for=lambda _: "server")
 
@@ -128,7 +123,6 @@ async def test_limits_and_errors_come_back_as_tool_errors(real_code_mode: CodeMo
 
 
 async def test_result_is_trimmed_to_the_budget(invoker: FakeInvoker, ctx: CallContext) -> None:
-    assert create_sandbox is not None
     small = CodeModeSettings(sandbox=SandboxSettings(max_output_bytes=2000, timeout_s=3.0))
     async with create_sandbox(small.sandbox.engine, workers=1) as pool:
         code_mode = CodeMode(settings=small, sandbox=pool, invoker=invoker, binding_for=lambda _: "server")
