@@ -8,6 +8,7 @@ JSON, trimmed to the output budget with a marker, or the script's error with a h
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -100,6 +101,9 @@ def render_run(run: RunResult, texts: Texts, *, budget: int, output_limit: int) 
         if res_cut:
             result_note = texts.message("trimmed", what="result", cut_bytes=res_cut, total_bytes=res_size)
     error = run.error
+    if error is not None and len(error.message) > MAX_ERROR_DETAIL * 2:
+        # e.g. a sandbox message listing every method of a 5,000-tool server
+        error = dataclasses.replace(error, message=error.message[: MAX_ERROR_DETAIL * 2] + " ...")
     text = texts.render(
         "execute_result.j2",
         error=error,

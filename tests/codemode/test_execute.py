@@ -223,3 +223,8 @@ async def test_empty_code_is_allowed_but_missing_code_is_not(code_mode: CodeMode
     result = await code_mode.call("executeToolCode", {}, make_ctx(TOOLS), call_id="c")
     assert result.is_error and '"code" is required' in text_of(result)
     assert fake_sandbox.runs == []
+
+
+async def test_huge_error_messages_are_capped(code_mode: CodeMode) -> None:
+    result = await execute(code_mode, "error:runtime:1:1:github has no method 'x'; its methods are: " + "m, " * 20_000)
+    assert result.is_error and len(text_of(result)) < 5_000
