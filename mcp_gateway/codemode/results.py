@@ -48,11 +48,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are not JSON; keep such text as text
 
 
+# A constant (immutable) decoder: json.loads with options would build a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _text_value(text: str) -> Any:
     stripped = text.strip()
     if stripped[:1] in ("{", "[", '"') or stripped in ("true", "false", "null") or _numeric(stripped):
         try:
-            return json.loads(stripped, parse_constant=_reject_constant)
+            return _DECODER.decode(stripped)
         except ValueError:
             pass
     return text
