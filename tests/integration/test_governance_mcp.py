@@ -176,3 +176,80 @@ async def test_reload_under_a_live_session(tmp_path: Path) -> None:
             await heard.wait()
             assert {t.name for t in (await carol.list_tools()).tools} == {"demo__add", "demo__count_down"}
             assert not (await carol.call_tool("demo__add", {"a": 2, "b": 2})).is_error
+
+
+def _text(result: types.CallToolResult) -> str:
+    assert isinstance(result.content[0], types.TextContent)
+    return result.content[0].text
+
+
+CODE_DEMO = {**DEMO, "code_mode": True}
+FUNCTIONS = {"add", "count_down", "echo", "fail", "sleep"}
+
+
+@pytest.mark.parametrize("mode", ["http-auto", "sse"])
+async def test_code_mode_paths_show_and_run_exactly_the_view(mode: DownstreamMode) -> None:
+    async with running_gateway({"demo": CODE_DEMO}, **GOVERNANCE) as gw:
+        for name, expected in EXPECTED_TOOLS.items():
+            visible = {t.removeprefix("demo__") for t in expected}
+            async with connect(gw, mode, headers=_as(gw, f"{name}-key")) as client:
+                with anyio.fail_after(30):
+                    listed = {t.name for t in (await client.list_tools()).tools}
+                    if not visible:
+                        # Nothing in Code Mode for this key: no meta-tools either.
+                        assert listed == set()
+                        with pytest.raises(MCPError, match="Unknown tool: executeToolCode"):
+                            await client.call_tool("executeToolCode", {"code": "demo.add(a=1, b=2)"})
+                        continue
+                    assert listed == {"listToolFiles", "readToolFile", "getToolDocs", "executeToolCode"}
+
+                    stub = _text(await client.call_tool("readToolFile", {"fileName": "servers/demo.pyi"}))
+                    for function in FUNCTIONS:
+                        assert (f"def {function}(" in stub) == (function in visible), (name, function)
+                    listing = _text(await client.call_tool("listToolFiles", {}))
+                    assert "demo.pyi  (3 tools)" in listing
+
+                    for function in sorted(FUNCTIONS):
+                        docs = await client.call_tool("getToolDocs", {"server": "demo", "tool": function})
+                        nonexistent = await client.call_tool("getToolDocs", {"server": "demo", "tool": "nope"})
+                        run = await client.call_tool(
+                            "executeToolCode", {"code": f"result = demo.{function}(**{ARGS['demo__' + function]})"}
+                        )
+                        absent = await client.call_tool("executeToolCode", {"code": "result = demo.nope()"})
+                        if function in visible:
+                            assert not docs.is_error and not run.is_error, (name, function, _text(run))
+                        else:
+                            assert docs.is_error and run.is_error
+                            # Same shape of answer as for a function that does not exist at all.
+                            assert _text(docs).replace(function, "X") == _text(nonexistent).replace("nope", "X")
+                            assert _text(run).replace(function, "X") == _text(absent).replace("nope", "X")
+
+
+async def test_scripts_cannot_reach_tools_outside_the_view_by_any_spelling() -> None:
+    # Each spelling of a hidden tool must fail exactly like the same spelling of a missing one.
+    spellings = [
+        'result = demo.{name}(message="x")',
+        'f = getattr(demo, "{name}")\nresult = f(message="x")',
+        'result = try_call(getattr(demo, "{name}"), message="x")',
+        'result = parallel([[getattr(demo, "{name}"), {{"seconds": 0}}]])',
+        'result = demo.__getattr__("{name}")',
+    ]
+    servers = {"demo": CODE_DEMO, "time": {"transport": "stdio", "command": "mcp-server-time", "code_mode": True}}
+    async with running_gateway(servers, **GOVERNANCE) as gw, connect(gw, headers=_as(gw, "bob-key")) as client:
+        with anyio.fail_after(30):
+
+            async def run(code: str) -> str:
+                result = await client.call_tool("executeToolCode", {"code": code})
+                assert result.is_error, code
+                return _text(result)
+
+            for spelling in spellings:
+                for hidden in ("fail", "sleep"):
+                    hidden_text = await run(spelling.format(name=hidden))
+                    missing_text = await run(spelling.format(name="nope"))
+                    assert hidden_text.replace(hidden, "X") == missing_text.replace("nope", "X")
+            # A server with no tool in the view is not even a global (the engine's "did you mean"
+            # suggestion comes from builtins such as `type`, not from hidden servers).
+            assert "Variable `time` not found" in await run('result = time.get_current_time(timezone="UTC")')
+            listed = await client.call_tool("executeToolCode", {"code": "result = dir(demo)"})
+            assert _text(listed).endswith('["add", "count_down", "echo"]')
