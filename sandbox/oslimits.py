@@ -64,7 +64,10 @@ def set_run_limits(baseline_bytes: int, memory_mb: int, cpu_s: int) -> None:
         cap = baseline_bytes + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_cap = math.ceil(usage.ru_utime + usage.ru_stime) + max(1, cpu_s)
+    used = usage.ru_utime + usage.ru_stime
+    # RLIMIT_CPU counts whole seconds of the process's lifetime: round to the nearest, but
+    # always leave the script at least one second.
+    cpu_cap = max(math.floor(used) + 1, round(used + max(1, cpu_s)))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_cap, resource.getrlimit(resource.RLIMIT_CPU)[1]))
 
 

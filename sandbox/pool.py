@@ -37,9 +37,10 @@ class WorkerPool:
         self.size = workers
         self.default_limits = default_limits
         self._workers: set[WorkerProcess] = set()
-        idle: tuple[MemoryObjectSendStream[WorkerProcess], MemoryObjectReceiveStream[WorkerProcess]]
-        idle = anyio.create_memory_object_stream[WorkerProcess](workers)
-        self._idle_in, self._idle_out = idle
+        self._running: set[anyio.CancelScope] = set()
+        # Idle workers, FIFO; created by start() (an unstarted pool owns nothing to close).
+        self._idle_in: MemoryObjectSendStream[WorkerProcess]
+        self._idle_out: MemoryObjectReceiveStream[WorkerProcess]
         self._started = False
         self._closed = False
         self._deficit = 0
@@ -63,14 +64,14 @@ class WorkerPool:
         if self._started:
             return
         self._started = True
+        self._idle_in, self._idle_out = anyio.create_memory_object_stream[WorkerProcess](self.size)
         try:
             workers = [await self._spawn() for _ in range(self.size)]
             with anyio.fail_after(READY_TIMEOUT_S):
-                async with anyio.create_task_group() as group:
-                    for worker in workers:
-                        group.start_soon(worker.wait_ready)
+                for worker in workers:  # they boot in parallel; waiting in turn costs nothing
+                    await worker.wait_ready()
         except (WorkerDied, OSError, TimeoutError) as exc:
-            tails = "; ".join(w.stderr_tail.strip()[-500:] for w in self._workers if w.stderr_tail.strip())
+            tails = "; ".join(w.stderr_since(0).strip()[:500] for w in self._workers if w.stderr_size())
             await self.aclose()
             raise SandboxStartError(f"{self.engine} workers failed to start: {exc}. {tails}".strip()) from exc
         for worker in workers:
@@ -83,14 +84,18 @@ class WorkerPool:
         validate_bindings(bindings)
         worker = await self._acquire()
         outcome: Outcome | None = None
-        try:
-            limits = limits or self.default_limits
-            outcome = await run_on_worker(worker, code, bindings=bindings, host=host, limits=limits)
-        except WorkerDied:
-            if not self._closed:
-                raise
-        finally:
-            await self._release(worker, reusable=outcome is not None and outcome.reusable)
+        # aclose() cancels this scope, so a run blocked in a host call ends at shutdown too.
+        with anyio.CancelScope() as scope:
+            self._running.add(scope)
+            try:
+                limits = limits or self.default_limits
+                outcome = await run_on_worker(worker, code, bindings=bindings, host=host, limits=limits)
+            except WorkerDied:
+                if not self._closed:
+                    raise
+            finally:
+                self._running.discard(scope)
+                await self._release(worker, reusable=outcome is not None and outcome.reusable)
         if outcome is None or (self._closed and outcome.result.stats.worker_killed):
             raise SandboxClosed("the sandbox was closed during the run")
         return outcome.result
@@ -152,8 +157,12 @@ class WorkerPool:
         if self._closed:
             return
         self._closed = True
+        if not self._started:
+            return
         self._idle_in.close()
         self._idle_out.close()
+        for scope in list(self._running):
+            scope.cancel()
         workers = list(self._workers)
         for worker in workers:
             worker.kill()

@@ -39,7 +39,7 @@ _BOOTSTRAP = (
     "pkg = types.ModuleType(sys.argv[2]); pkg.__path__ = [sys.argv[1]]; sys.modules[sys.argv[2]] = pkg\n"
     "__import__(sys.argv[2] + '.worker', fromlist=['main']).main(sys.argv[3])\n"
 )
-_STDERR_TAIL_BYTES = 8192
+_STDERR_EXCERPT_BYTES = 16384
 
 
 class WorkerDied(Exception):
@@ -102,16 +102,26 @@ class WorkerProcess:
 
     @property
     def alive(self) -> bool:
-        """Not killed by us and not known to have exited."""
-        return not self.killed and self._process.returncode is None
+        """Not killed by us and not exited (checked with the kernel, without reaping)."""
+        if self.killed or self._process.returncode is not None:
+            return False
+        try:  # WNOWAIT: asyncio's child watcher still gets to reap it and read the status
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return False
 
-    @property
-    def stderr_tail(self) -> str:
-        """The last few KB the worker wrote to stderr (panic and fatal-error messages)."""
+    def stderr_size(self) -> int:
+        """How much the worker has written to stderr so far (a mark for `stderr_since`)."""
         with contextlib.suppress(OSError, ValueError):
-            size = self._stderr.seek(0, os.SEEK_END)
-            self._stderr.seek(max(0, size - _STDERR_TAIL_BYTES))
-            return self._stderr.read().decode("utf-8", "replace")
+            return self._stderr.seek(0, os.SEEK_END)
+        return 0
+
+    def stderr_since(self, mark: int) -> str:
+        """The first KB written to stderr after `mark`: where panics and Go's fatal errors put
+        their one-line reason (a Go crash then dumps goroutines, so the tail is no use)."""
+        with contextlib.suppress(OSError, ValueError):
+            self._stderr.seek(mark)
+            return self._stderr.read(_STDERR_EXCERPT_BYTES).decode("utf-8", "replace")
         return ""
 
     async def send(self, message: dict[str, Any]) -> None:

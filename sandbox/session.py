@@ -39,12 +39,12 @@ class Outcome:
     reusable: bool
 
 
-async def _death_error(worker: WorkerProcess, limits: Limits) -> ScriptError:
-    """Why a worker died on its own, from its exit status and the tail of its stderr."""
+async def _death_error(worker: WorkerProcess, stderr_mark: int, limits: Limits) -> ScriptError:
+    """Why a worker died on its own, from its exit status and what it wrote to stderr."""
     status = None
     with anyio.move_on_after(1.0):
         status = await worker.exit_status()
-    tail = worker.stderr_tail
+    tail = worker.stderr_since(stderr_mark)
     if status == -signal.SIGXCPU:
         return ScriptError("limit", limit_message("cpu_s", limits))
     if any(marker in tail for marker in _MEMORY_MARKERS):
@@ -67,6 +67,7 @@ class _Run:
         self.budget = CallBudget(limits)
         self.transcript = Transcript(limits.max_output_bytes)
         self.bindings = {obj: frozenset(names) for obj, names in bindings.items()}
+        self.stderr_mark = worker.stderr_size()
 
     def result(self, error: ScriptError | None, value: Any = None, *, killed: bool = False) -> RunResult:
         stats = RunStats(
@@ -126,4 +127,5 @@ async def run_on_worker(
         if worker.killed:
             raise
         worker.kill()
-        return Outcome(run.result(await _death_error(worker, limits), killed=True), reusable=False)
+        error = await _death_error(worker, run.stderr_mark, limits)
+        return Outcome(run.result(error, killed=True), reusable=False)
