@@ -311,6 +311,10 @@ class Upstream:
             raise UpstreamTimeout(self.name, f"no answer within {timeout:g} s") from exc
         except MCPError as exc:
             raise self._translate(exc) from exc
+        except RuntimeError as exc:
+            # The SDK client refuses results that break the tool's own output schema, and
+            # input-required rounds the gateway cannot answer on the caller's behalf.
+            raise UpstreamError(self.name, f"tool '{tool}' returned an unusable result: {exc}") from exc
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
         """Get a prompt from this upstream."""

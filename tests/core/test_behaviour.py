@@ -102,3 +102,13 @@ async def test_upstream_timeout_is_a_readable_tool_error() -> None:
             assert "no answer within 0.3 s" in result.content[0].text
             # The server is still fine for the next call.
             assert not (await client.call_tool("demo__add", {"a": 1, "b": 1})).is_error
+
+
+async def test_result_breaking_its_output_schema_is_a_readable_error() -> None:
+    servers = {"bad": {"transport": "inprocess", "target": "tests.core.liar_server:mcp"}}
+    async with running_gateway(servers) as gw, connect(gw) as client:
+        with anyio.fail_after(10):
+            result = await client.call_tool("bad__count", {})
+            assert result.is_error
+            assert isinstance(result.content[0], types.TextContent)
+            assert "upstream 'bad': tool 'count' returned an unusable result" in result.content[0].text
