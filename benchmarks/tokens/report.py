@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from benchmarks.tokens.plots import write_plots
@@ -15,9 +16,9 @@ from benchmarks.tokens.results import load_rounds, summarize
 
 __all__ = ["GOALS", "PUBLISHED", "diagnose", "write_report"]
 
-GOALS = {"r1": 0.25, "r2": 0.07, "r3": 0.03}
+GOALS = MappingProxyType({"r1": 0.25, "r2": 0.07, "r3": 0.03})
 """Code Mode input tokens as a share of classic, at most (issue 7)."""
-PUBLISHED = {"r1": (96, 58.2), "r2": (251, 84.5), "r3": (508, 92.8)}
+PUBLISHED = MappingProxyType({"r1": (96, 58.2), "r2": (251, 84.5), "r3": (508, 92.8)})
 """Bifrost's published runs: tools, input-token reduction in percent."""
 CATEGORIES = ("system", "tools", "query", "model", "listing", "stubs", "docs", "results")
 

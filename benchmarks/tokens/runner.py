@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import anyio
@@ -32,11 +33,13 @@ Mode = Literal["classic", "codemode"]
 MODES: tuple[Mode, ...] = ("classic", "codemode")
 ModelFactory = Callable[[Plan, Mode, dict[str, Any]], Model]
 
-QUICK = {
-    "r1": ["S1", "S3", "S6", "M9", "NT1"],
-    "r2": ["R2S1", "R2S19", "R2M3", "R2H3"],
-    "r3": ["R3S11", "R3M1", "R3M22"],
-}
+QUICK = MappingProxyType(
+    {
+        "r1": ["S1", "S3", "S6", "M9", "NT1"],
+        "r2": ["R2S1", "R2S19", "R2M3", "R2H3"],
+        "r3": ["R3S11", "R3M1", "R3M22"],
+    }
+)
 """The handful of queries `--quick` runs: both real servers, replayed ones, data flow between calls."""
 
 USER_EMAIL = "bench.user@example.com"

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 __all__ = ["Conversation", "Message", "Model", "ModelTurn", "ToolCall", "tool_category"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 
-META_CATEGORIES = {
-    "listToolFiles": "listing",
-    "readToolFile": "stubs",
-    "getToolDocs": "docs",
-    "executeToolCode": "results",
-}
+META_CATEGORIES = MappingProxyType(
+    {
+        "listToolFiles": "listing",
+        "readToolFile": "stubs",
+        "getToolDocs": "docs",
+        "executeToolCode": "results",
+    }
+)
 
 
 def tool_category(tool_name: str) -> str:
