@@ -21,7 +21,7 @@ from .api import ErrorKind, Limits, ScriptError
 from .limits import limit_message
 from .output import OutputMeter
 
-__all__ = ["STEPS_PER_TICK", "Bridge", "HostChannel", "Notify", "ScriptAbort"]
+__all__ = ["STEPS_PER_TICK", "Bridge", "BridgeSlot", "HostChannel", "Notify", "ScriptAbort"]
 
 STEPS_PER_TICK = 1000
 """starlark-pyo3 calls `check_cancelled` about every 1,000 instructions; one tick = that many steps."""
@@ -150,3 +150,35 @@ class Bridge:
 def _position(call: dict[str, Any]) -> tuple[int | None, int | None]:
     line, column = call.get("line"), call.get("column")
     return (line if isinstance(line, int) else None, column if isinstance(column, int) else None)
+
+
+class BridgeSlot:
+    """Stable callables for an interpreter, forwarding to the run's current `Bridge`.
+
+    Lets a worker build the next session (interpreter + prelude) while idle, before the run
+    that will use it exists: the session registers these methods once, and `bridge` is set
+    when the run starts.
+    """
+
+    def __init__(self) -> None:
+        self.bridge = Bridge.offline()
+
+    def host(self, mode: str, calls: list[dict[str, Any]]) -> list[Any]:
+        """See `Bridge.host`."""
+        return self.bridge.host(mode, calls)
+
+    def host_json(self, payload: str) -> list[Any]:
+        """See `Bridge.host_json`."""
+        return self.bridge.host_json(payload)
+
+    def emit(self, text: str) -> None:
+        """See `Bridge.emit`."""
+        self.bridge.emit(text)
+
+    def no_method(self, obj: str, name: str, line: int | None, column: int | None) -> None:
+        """See `Bridge.no_method`."""
+        self.bridge.no_method(obj, name, line, column)
+
+    def tick(self) -> bool:
+        """See `Bridge.tick`."""
+        return self.bridge.tick()

@@ -9,15 +9,20 @@ from typing import Any
 
 from .api import Limits, ScriptError
 from .bridge import Bridge, HostChannel, Notify
-from .engines.base import Engine, EngineSession, Unconvertible
+from .engines.base import EngineSession, Unconvertible
 from .limits import limit_message
 from .oslimits import clear_run_limits, set_run_limits
 from .rewrite import rewrite
 
-__all__ = ["MAX_RESULT_BYTES", "run_request"]
+__all__ = ["MAX_RESULT_BYTES", "request_bindings", "run_request"]
 
 MAX_RESULT_BYTES = 8 * 1024 * 1024
 """Largest JSON result a script may return (it must fit in one frame with the output)."""
+
+
+def request_bindings(request: dict[str, Any]) -> dict[str, list[str]]:
+    """The bindings of a `run` message (object -> sorted method names)."""
+    return {obj: list(names) for obj, names in request["bindings"].items()}
 
 
 def _encode(value: object) -> str:
@@ -45,19 +50,23 @@ def _export(session: EngineSession, names: tuple[str, ...], limits: Limits) -> t
 
 
 def run_request(
-    engine: Engine, request: dict[str, Any], channel: HostChannel, notify: Notify, baseline_bytes: int
+    session: EngineSession,
+    request: dict[str, Any],
+    channel: HostChannel,
+    notify: Notify,
+    baseline_bytes: int,
 ) -> dict[str, Any]:
-    """Execute one `run` message and build the `done` message (output went out as it was printed)."""
+    """Execute one `run` message on a fresh session (opened for `request_bindings(request)`)
+    and build the `done` message (output went out as it was printed)."""
     limits = Limits(**request["limits"])
-    bindings: dict[str, list[str]] = {obj: list(names) for obj, names in request["bindings"].items()}
+    bindings = request_bindings(request)
     bridge = Bridge(channel, notify, limits, time.monotonic() + limits.timeout_s, bindings)
     result_json = "null"
     recycle = False
     set_run_limits(baseline_bytes, limits.memory_mb, limits.cpu_s)
     try:
         script = rewrite(request["code"], bindings)
-        session = engine.open(bindings, bridge, limits)
-        error = session.execute(script)
+        error = session.execute(script, bridge, limits)
         if error is None:
             result_json, error = _export(session, script.result_names, limits)
         recycle = session.recycle

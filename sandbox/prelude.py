@@ -14,6 +14,7 @@ Names starting with `_sandbox_` are reserved for this machinery.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Mapping
 from typing import Literal
 
@@ -86,11 +87,19 @@ json_decode = json.decode
 """
 
 
+# Starlark's keywords and the words it reserves; Python's are refused too (`ast` parses scripts).
+_RESERVED = frozenset(keyword.kwlist) | {
+    "and", "break", "continue", "def", "elif", "else", "for", "if", "in", "lambda", "load", "not",
+    "or", "pass", "return", "while", "as", "assert", "async", "await", "class", "del", "except",
+    "finally", "from", "global", "import", "is", "nonlocal", "raise", "try", "with", "yield",
+}  # fmt: skip
+
+
 def validate_bindings(bindings: Mapping[str, frozenset[str]]) -> None:
     """Object and method names must be identifiers a script can write; raise ValueError if not."""
     for obj, methods in bindings.items():
         for name in (obj, *methods):
-            if not name.isidentifier() or name.startswith("_sandbox"):
+            if not name.isidentifier() or name in _RESERVED or name.startswith("_sandbox"):
                 raise ValueError(f"binding name {name!r} is not a usable Starlark identifier")
 
 

@@ -93,8 +93,8 @@ class _Run:
         """Send the script, then serve the worker until `done` or the deadline."""
         wire_bindings = {obj: sorted(names) for obj, names in self.bindings.items()}
         await self.worker.send({"op": "run", "code": code, "bindings": wire_bindings, "limits": asdict(self.limits)})
-        while True:
-            with anyio.move_on_after(self.deadline + KILL_GRACE_S - time.monotonic()):
+        with anyio.move_on_after(self.deadline + KILL_GRACE_S - time.monotonic()):
+            while True:
                 message = await self.worker.receive()
                 if message["op"] == "output":
                     self.transcript.add(str(message.get("text", "")), bool(message.get("truncated")))
@@ -107,10 +107,9 @@ class _Run:
                     return self.finished(message)
                 else:
                     raise WorkerDied(f"unexpected {message['op']!r} message from worker")
-                continue
-            self.worker.kill()  # past the deadline and the grace: the only sure way to stop it
-            timeout = ScriptError("limit", limit_message("timeout_s", self.limits))
-            return Outcome(self.result(timeout, killed=True), reusable=False)
+        self.worker.kill()  # past the deadline and the grace: the only sure way to stop it
+        timeout = ScriptError("limit", limit_message("timeout_s", self.limits))
+        return Outcome(self.result(timeout, killed=True), reusable=False)
 
 
 async def run_on_worker(

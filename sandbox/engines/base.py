@@ -2,6 +2,7 @@
 
 An `Engine` is created once per worker process; `open()` gives a fresh `EngineSession` per run
 (a new interpreter state, the prelude already evaluated), so nothing leaks between scripts.
+Sessions do not need the run to exist yet: the worker opens the next one while it is idle.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ class EngineSession(Protocol):
     recycle: bool
     """Set when the worker should be replaced after this run (e.g. after an out-of-memory panic)."""
 
-    def execute(self, script: Rewritten) -> ScriptError | None:
-        """Run the (rewritten) script; the error has positions in the original script."""
+    def execute(self, script: Rewritten, bridge: Bridge, limits: Limits) -> ScriptError | None:
+        """Run the (rewritten) script once; the error has positions in the original script."""
         ...
 
     def lookup(self, name: str) -> object:
@@ -47,6 +48,6 @@ class Engine(Protocol):
         """Pay one-time costs (runtime start, first evaluation) before the worker reports ready."""
         ...
 
-    def open(self, bindings: dict[str, list[str]], bridge: Bridge, limits: Limits) -> EngineSession:
+    def open(self, bindings: dict[str, list[str]]) -> EngineSession:
         """A fresh session with the prelude for `bindings` evaluated."""
         ...

@@ -14,7 +14,7 @@ from typing import Any
 import starlark_go as sg
 
 from ..api import EngineName, Limits, ScriptError
-from ..bridge import Bridge
+from ..bridge import Bridge, BridgeSlot
 from ..limits import limit_message
 from ..prelude import PRELUDE_FILENAME, SCRIPT_FILENAME, build_prelude
 from ..rewrite import Rewritten
@@ -38,23 +38,28 @@ def _eval_position(exc: Any) -> tuple[int | None, int | None]:
 class _Session:
     """One `Starlark` interpreter with the prelude executed; see `EngineSession`."""
 
-    def __init__(self, bindings: dict[str, list[str]], bridge: Bridge, limits: Limits) -> None:
+    def __init__(self, bindings: dict[str, list[str]]) -> None:
         self.recycle = False
-        self._bridge = bridge
-        self._limits = limits
+        self._slot = BridgeSlot()
+        self._limits = Limits()
         # starlark-go keeps borrowed pointers to these callables: hold them for the session.
         self._callables: dict[str, Any] = {
-            "_sandbox_host": bridge.host,
-            "_sandbox_no_method": bridge.no_method,
-            "json_encode": bridge.json_encode,
-            "json_decode": bridge.json_decode,
+            "_sandbox_host": self._slot.host,
+            "_sandbox_no_method": self._slot.no_method,
+            "json_encode": Bridge.json_encode,
+            "json_decode": Bridge.json_decode,
         }
-        self._print = bridge.emit
+        self._print = self._slot.emit
         self._starlark = sg.Starlark(globals=self._callables, print=self._print)
         prelude = build_prelude(bindings, style="dict", define_print=False)
         self._starlark.exec(prelude, filename=PRELUDE_FILENAME)
 
-    def execute(self, script: Rewritten) -> ScriptError | None:
+    @property
+    def _bridge(self) -> Bridge:
+        return self._slot.bridge
+
+    def execute(self, script: Rewritten, bridge: Bridge, limits: Limits) -> ScriptError | None:
+        self._slot.bridge, self._limits = bridge, limits
         try:
             self._starlark.exec(script.text, filename=SCRIPT_FILENAME)
         except sg.SyntaxError as exc:
@@ -112,8 +117,7 @@ class GoEngine:
         sg.configure_starlark(allow_set=False, allow_global_reassign=True, allow_recursion=False)
 
     def warm_up(self) -> None:
-        bridge = Bridge.offline()
-        self.open({"warm": ["up"]}, bridge, Limits()).execute(Rewritten("x = [i for i in range(10)]\n"))
+        self.open({"warm": ["up"]}).execute(Rewritten("x = [i for i in range(10)]\n"), Bridge.offline(), Limits())
 
-    def open(self, bindings: dict[str, list[str]], bridge: Bridge, limits: Limits) -> EngineSession:
-        return _Session(bindings, bridge, limits)
+    def open(self, bindings: dict[str, list[str]]) -> EngineSession:
+        return _Session(bindings)

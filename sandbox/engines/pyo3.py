@@ -15,7 +15,7 @@ from typing import Any
 import starlark as sl
 
 from ..api import EngineName, Limits, ScriptError
-from ..bridge import Bridge, ScriptAbort
+from ..bridge import Bridge, BridgeSlot, ScriptAbort
 from ..limits import limit_message
 from ..prelude import PRELUDE_FILENAME, SCRIPT_FILENAME, build_prelude
 from ..rewrite import Rewritten
@@ -63,18 +63,23 @@ def _parse_error(text: str) -> tuple[str, int | None, int | None]:
 class _Session:
     """One module, prelude evaluated; see `EngineSession`."""
 
-    def __init__(self, engine: Pyo3Engine, bindings: dict[str, list[str]], bridge: Bridge, limits: Limits):
+    def __init__(self, engine: Pyo3Engine, bindings: dict[str, list[str]]) -> None:
         self._engine = engine
-        self._bridge = bridge
-        self._limits = limits
+        self._slot = BridgeSlot()
+        self._limits = Limits()
         self.recycle = False
         self._module = sl.Module()
-        self._module.add_callable("_sandbox_host", bridge.host_json)
-        self._module.add_callable("_sandbox_emit", bridge.emit)
-        self._module.add_callable("_sandbox_no_method", bridge.no_method)
+        self._module.add_callable("_sandbox_host", self._slot.host_json)
+        self._module.add_callable("_sandbox_emit", self._slot.emit)
+        self._module.add_callable("_sandbox_no_method", self._slot.no_method)
         sl.eval_with(sl.EvalOptions(), self._module, engine.prelude_ast(bindings), engine.globals)
 
-    def execute(self, script: Rewritten) -> ScriptError | None:
+    @property
+    def _bridge(self) -> Bridge:
+        return self._slot.bridge
+
+    def execute(self, script: Rewritten, bridge: Bridge, limits: Limits) -> ScriptError | None:
+        self._slot.bridge, self._limits = bridge, limits
         try:
             ast = sl.parse(SCRIPT_FILENAME, script.text, self._engine.dialect)
         except sl.StarlarkError as exc:
@@ -158,9 +163,8 @@ class Pyo3Engine:
         return ast
 
     def warm_up(self) -> None:
-        bridge = Bridge.offline()
-        session = self.open({"warm": ["up"]}, bridge, Limits())
-        session.execute(Rewritten("x = [i for i in range(10)]\n"))
+        session = self.open({"warm": ["up"]})
+        session.execute(Rewritten("x = [i for i in range(10)]\n"), Bridge.offline(), Limits())
 
-    def open(self, bindings: dict[str, list[str]], bridge: Bridge, limits: Limits) -> EngineSession:
-        return _Session(self, bindings, bridge, limits)
+    def open(self, bindings: dict[str, list[str]]) -> EngineSession:
+        return _Session(self, bindings)

@@ -101,7 +101,9 @@ def test_frames_round_trip_and_refuse_garbage(monkeypatch: pytest.MonkeyPatch) -
 
 def test_validate_bindings() -> None:
     validate_bindings({"github": frozenset({"create_issue"})})
-    for bad in ({"my-server": frozenset()}, {"s": frozenset({"2fa"})}, {"_sandbox_x": frozenset()}):
+    bad_bindings = [{"my-server": frozenset()}, {"s": frozenset({"2fa"})}, {"_sandbox_x": frozenset()}]
+    bad_bindings += [{"s": frozenset({"in"})}, {"load": frozenset()}, {"s": frozenset({"class"})}]
+    for bad in bad_bindings:
         with pytest.raises(ValueError, match="identifier"):
             validate_bindings(bad)
 
