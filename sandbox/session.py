@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 
 from .api import Bindings, HostCall, Limits, RunResult, RunStats, ScriptError
+from .framing import MAX_FRAME_BYTES, FrameError
 from .hostcalls import CallBudget, serve_calls
 from .limits import limit_message
 from .output import Transcript
@@ -28,6 +29,10 @@ __all__ = ["KILL_GRACE_S", "Outcome", "run_on_worker"]
 KILL_GRACE_S = 0.05
 """How long after the deadline a worker may take to stop itself before it is killed."""
 
+_OVERSIZED_REPLY = {
+    "op": "reply",
+    "fault": {"kind": "tool", "message": f"Host call results exceed the {MAX_FRAME_BYTES}-byte transfer cap"},
+}
 _MEMORY_MARKERS = ("out of memory", "memory allocation of", "MemoryError", "cannot allocate memory")
 
 
@@ -102,7 +107,10 @@ class _Run:
                     reply = await serve_calls(
                         message, host=self.host, bindings=self.bindings, budget=self.budget, deadline=self.deadline
                     )
-                    await self.worker.send(reply)
+                    try:
+                        await self.worker.send(reply)
+                    except FrameError:
+                        await self.worker.send(_OVERSIZED_REPLY)
                 elif message["op"] == "done":
                     return self.finished(message)
                 else:

@@ -8,7 +8,7 @@ import anyio
 import pytest
 from sandbox_helpers import FakeHost, run
 
-from sandbox import HostCallRequest, WorkerPool
+from sandbox import HostCallRequest, WorkerPool, framing
 
 
 async def test_print_and_result_variable(sandbox: WorkerPool) -> None:
@@ -239,3 +239,14 @@ async def test_bindings_must_be_identifiers(sandbox: WorkerPool) -> None:
         await sandbox.run("1", bindings={"my-server": frozenset({"x"})}, host=FakeHost())
     with pytest.raises(ValueError, match="identifier"):
         await sandbox.run("1", bindings={"s": frozenset({"_sandbox_host"})}, host=FakeHost())
+
+
+async def test_oversized_host_result_fails_the_call(sandbox: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(framing, "MAX_FRAME_BYTES", 4096)
+
+    async def host(call: HostCallRequest) -> object:
+        return "x" * 10_000
+
+    result = await sandbox.run("x = 1\ngithub.echo()", bindings={"github": frozenset({"echo"})}, host=host)
+    assert result.error is not None and result.error.kind == "tool" and result.error.line == 2
+    assert "transfer cap" in result.error.message
