@@ -1,6 +1,7 @@
 """Sandbox latency figures, per engine: `python benchmarks/sandbox_bench.py [--quick]`.
 
 Prints, for each engine (pyo3, go):
+- in-process engine cost (no worker): opening a session, running `1 + 1` on it;
 - cold start: `start()` of a one-worker pool until the worker is ready;
 - warm `run()` of a script with no host calls, p50/p99 (target p50 <= 5 ms);
 - added latency per host call, against a host function that returns at once:
@@ -18,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,26 @@ async def cold_start(engine: str, rounds: int) -> list[float]:
     return times
 
 
+def in_process(engine_name: str, rounds: int) -> tuple[float, float]:
+    """Engine cost without the process boundary: open a session (interpreter + prelude), then
+    run `1 + 1` on it (rewrite, evaluate, export the result), as the worker does."""
+    from sandbox.engines import load_engine
+    from sandbox.execute import request_bindings, run_request
+
+    engine = load_engine(engine_name)
+    engine.warm_up()
+    request = {"op": "run", "code": "1 + 1", "bindings": {"bench": ["noop"]}, "limits": asdict(LIMITS)}
+    opens, runs = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        session = engine.open(request_bindings(request))
+        opened = time.perf_counter()
+        run_request(session, request, lambda message: {}, lambda message: None, 0)
+        opens.append(opened - start)
+        runs.append(time.perf_counter() - opened)
+    return statistics.median(opens), statistics.median(runs)
+
+
 async def bench_engine(engine: str, quick: bool) -> dict[str, str]:
     rounds = 3 if quick else 7
     runs = 100 if quick else 400
@@ -93,7 +115,11 @@ async def bench_engine(engine: str, quick: bool) -> dict[str, str]:
         loop = [
             await timed(lambda: run_ok(pool, f"x = 0\nfor i in range({iterations}):\n    x += i")) for _ in range(3)
         ]
+    # On a thread, as in the worker (see sandbox/worker.py: cgo calls from the main thread are slow).
+    open_s, execute_s = await anyio.to_thread.run_sync(in_process, engine, runs)
     return {
+        "in-process: open session": ms(open_s),
+        "in-process: run 1 + 1": ms(execute_s),
         "cold start (p50)": ms(statistics.median(cold)),
         "warm run p50": ms(pct(warm, 0.5)),
         "warm run p99": ms(pct(warm, 0.99)),
