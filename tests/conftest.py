@@ -13,6 +13,8 @@ Fixtures (helpers behind them live in `tests/fixtures/`):
   ready once `/healthz` and `/readyz` answer 200; stopped with SIGTERM at test end (must exit
   within 10 s and leave no child behind).
 - `npm_log_dir -> Path`: where session-scoped npm servers write their logs.
+- `redis_url -> str`: a session-wide `redis-server` on a free loopback port, no persistence
+  (`redis://127.0.0.1:PORT/0`); skips without redis-server, fails instead in CI.
 
 Plain helpers: `tests.fixtures.processes.free_port()`, `descendants(pid)`;
 `tests.fixtures.everything.start_everything(mode, log_dir)` for tests that need their own
@@ -36,6 +38,7 @@ if str(_ROOT) not in sys.path:  # `tests.fixtures` must import however pytest wa
 from tests.fixtures.everything import StdioCommand, everything_stdio_command, start_everything  # noqa: E402
 from tests.fixtures.gateway import GatewayHandle, start_gateway  # noqa: E402
 from tests.fixtures.npm import npm_bin as _npm_bin  # noqa: E402
+from tests.fixtures.redis import start_redis  # noqa: E402
 
 GatewayFactory = Callable[..., GatewayHandle]
 
@@ -70,6 +73,13 @@ def everything_sse_url(npm_log_dir: Path) -> Iterator[str]:
     """URL (`http://127.0.0.1:PORT/sse`) of a session-wide server-everything in legacy SSE mode."""
     with start_everything("sse", npm_log_dir) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a session-wide throwaway Redis on loopback (tests must not rely on it being empty)."""
+    with start_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -74,9 +74,7 @@ def test_inspector_through_gateway(
     assert "hello through the gateway" in _text(result), result
     assert not result.get("isError"), result
 
-    result = inspector_call_tool(
-        url, f"{SERVER}__get-sum", {"a": 20, "b": 22}, transport=downstream, headers=auth
-    )
+    result = inspector_call_tool(url, f"{SERVER}__get-sum", {"a": 20, "b": 22}, transport=downstream, headers=auth)
     assert "42" in _text(result), result
 
 
