@@ -104,7 +104,6 @@ def annotation(schema: Any, root: Schema) -> str:
         kind = schema.get("type")
         if (
             type(kind) is str
-            and kind in _SIMPLE
             and "enum" not in schema
             and "const" not in schema
             and "anyOf" not in schema
@@ -112,7 +111,11 @@ def annotation(schema: Any, root: Schema) -> str:
             and "allOf" not in schema
             and "$ref" not in schema
         ):
-            return _SIMPLE[kind]
+            simple = _SIMPLE.get(kind)
+            if simple is not None:
+                return simple
+            if kind == "object":
+                return "dict"
     return _format(_atoms(schema, root, 0))
 
 
@@ -156,6 +159,8 @@ def _literal_ok(value: Any) -> bool:
 
 
 def _format(atoms: list[_Atom]) -> str:
+    if len(atoms) == 1 and type(atoms[0]) is str:
+        return atoms[0]  # the common case: one plain annotation
     literals: dict[tuple[type, Any], Any] = {}  # keyed by type too: True == 1 in Python
     names: list[str] = []
     has_none = False
