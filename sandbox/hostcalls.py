@@ -5,13 +5,12 @@ concurrently in a task group. `mode="raise"` stops at the first failure (by comp
 cancels the rest; `mode="collect"` returns a `try_call`-style envelope per call. The reply is
 either `{"results": [envelope, ...]}` or `{"fault": {...}}` when the script must stop.
 
-The tool-call budget and the deadline are enforced here, on the trusted side.
+The tool-call budget is enforced here, on the trusted side; the deadline by the caller.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ import anyio
 from .api import HostCall, HostCallError, HostCallRequest, Limits
 from .limits import limit_message
 
-__all__ = ["CallBudget", "serve_calls"]
+__all__ = ["CallBudget", "serve_calls", "timeout_reply"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +106,11 @@ async def serve_calls(
     host: HostCall,
     bindings: Mapping[str, frozenset[str]],
     budget: CallBudget,
-    deadline: float,
 ) -> Message:
-    """Run the calls of one `call` message and build the `reply`."""
+    """Run the calls of one `call` message and build the `reply`.
+
+    The caller bounds it by the run's deadline (cancelling it cancels the host calls).
+    """
     calls = message.get("calls")
     mode = message.get("mode")
     if not isinstance(calls, list) or mode not in ("raise", "collect"):
@@ -119,9 +120,12 @@ async def serve_calls(
         return _fault("limit", limit_message("max_tool_calls", limits), max(0, limits.max_tool_calls - budget.used))
     budget.used += len(calls)
     requests = [_request(call, bindings) for call in calls]
-    with anyio.move_on_after(deadline - time.monotonic()):
-        try:
-            return {"op": "reply", "results": await _gather(host, requests, mode)}
-        except _Stop as stop:
-            return {"op": "reply", "fault": stop.fault}
+    try:
+        return {"op": "reply", "results": await _gather(host, requests, mode)}
+    except _Stop as stop:
+        return {"op": "reply", "fault": stop.fault}
+
+
+def timeout_reply(limits: Limits) -> Message:
+    """The reply to a call still in flight at the deadline: the worker then stops by itself."""
     return _fault("limit", limit_message("timeout_s", limits))

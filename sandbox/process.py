@@ -1,8 +1,8 @@
 """One worker process seen from the gateway: spawn, frames in and out, kill, reap.
 
 Workers are plain subprocesses (`python -I -c BOOTSTRAP`), not `multiprocessing` children:
-nothing is pickled, the environment is built from scratch, and anyio's process streams let the
-event loop read the pipes without threads. Each worker leads its own session (process group).
+nothing is pickled and the environment is built from scratch. Frames travel over two raw pipes
+(`sandbox.pipes`, cheaper than anyio's process streams). Each worker leads its own session.
 
 `spawn()` returns as soon as the process exists; the worker imports and warms up its engine on
 its own, and whoever first needs it awaits `wait_ready()`. So replacing a worker costs the
@@ -24,9 +24,9 @@ from typing import IO, Any
 
 import anyio
 import anyio.abc
-from anyio.streams.buffered import BufferedByteReceiveStream
 
-from .framing import HEADER, FrameError, decode_payload, encode_frame, payload_length
+from .framing import FrameError
+from .pipes import FramePipe, PipeClosed
 
 __all__ = ["WorkerDied", "WorkerProcess"]
 
@@ -58,33 +58,40 @@ def _worker_env(memory_mb: int) -> dict[str, str]:
 class WorkerProcess:
     """A worker process; usable for runs once `wait_ready()` has returned."""
 
-    def __init__(self, process: anyio.abc.Process, stderr: IO[bytes], engine: str) -> None:
+    def __init__(self, process: anyio.abc.Process, pipe: FramePipe, stderr: IO[bytes], engine: str) -> None:
         self.engine = engine
         self.ready = False
         self.killed = False
         """True once the gateway killed it (deadline, cancellation, shutdown)."""
         self._process = process
+        self._pipe = pipe
         self._stderr = stderr
-        assert process.stdin is not None and process.stdout is not None
-        self._stdin = process.stdin
-        self._stdout = BufferedByteReceiveStream(process.stdout)
+        self._reaped = False
 
     @classmethod
     async def spawn(cls, engine: str, memory_mb: int) -> WorkerProcess:
         """Start a worker process (it boots in the background)."""
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed by reap()
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
         try:
             process = await anyio.open_process(
                 [sys.executable, "-I", "-c", _BOOTSTRAP, str(_PACKAGE_DIR), _PACKAGE, engine],
+                stdin=to_worker_r,
+                stdout=from_worker_w,
                 stderr=stderr,
                 env=_worker_env(memory_mb),
                 cwd="/",
                 start_new_session=True,
             )
         except BaseException:
+            for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
+                os.close(fd)
             stderr.close()
             raise
-        return cls(process, stderr, engine)
+        os.close(to_worker_r)  # the worker's ends: only the worker may hold them, so EOF means death
+        os.close(from_worker_w)
+        return cls(process, FramePipe(from_worker_r, to_worker_w), stderr, engine)
 
     async def wait_ready(self) -> None:
         """Wait for the `ready` frame (bound it with `anyio.fail_after`); WorkerDied if it crashed."""
@@ -125,21 +132,18 @@ class WorkerProcess:
         return ""
 
     async def send(self, message: dict[str, Any]) -> None:
-        """Write one frame."""
+        """Write one frame (FrameError, from encoding, if the message is oversized)."""
         try:
-            await self._stdin.send(encode_frame(message))
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise WorkerDied("worker pipe closed") from exc
+            await self._pipe.send(message)
+        except PipeClosed as exc:
+            raise WorkerDied(f"worker pipe closed: {exc}") from exc
 
     async def receive(self) -> dict[str, Any]:
         """Read one frame."""
         try:
-            header = await self._stdout.receive_exactly(HEADER.size)
-            return decode_payload(await self._stdout.receive_exactly(payload_length(header)))
-        except (anyio.IncompleteRead, anyio.EndOfStream) as exc:
-            raise WorkerDied("worker closed its pipe") from exc
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, FrameError, OSError) as exc:
-            raise WorkerDied(str(exc)) from exc
+            return await self._pipe.receive()
+        except (PipeClosed, FrameError) as exc:
+            raise WorkerDied(f"worker pipe closed: {exc}") from exc
 
     def kill(self) -> None:
         """SIGKILL the worker's process group; safe to call repeatedly."""
@@ -157,9 +161,13 @@ class WorkerProcess:
 
     async def reap(self) -> None:
         """Kill if needed, collect the exit status and close pipes and files (no zombies)."""
+        if self._reaped:
+            return
+        self._reaped = True
         with anyio.CancelScope(shield=True):
             if self._process.returncode is None:
                 self.kill()
+            self._pipe.close()
             with anyio.move_on_after(5):
                 await self._process.wait()
             await self._process.aclose()

@@ -19,7 +19,7 @@ import anyio
 
 from .api import Bindings, HostCall, Limits, RunResult, RunStats, ScriptError
 from .framing import MAX_FRAME_BYTES, FrameError
-from .hostcalls import CallBudget, serve_calls
+from .hostcalls import CallBudget, serve_calls, timeout_reply
 from .limits import limit_message
 from .output import Transcript
 from .process import WorkerDied, WorkerProcess
@@ -73,6 +73,7 @@ class _Run:
         self.transcript = Transcript(limits.max_output_bytes)
         self.bindings = {obj: frozenset(names) for obj, names in bindings.items()}
         self.stderr_mark = worker.stderr_size()
+        self.in_call = False
 
     def result(self, error: ScriptError | None, value: Any = None, *, killed: bool = False) -> RunResult:
         stats = RunStats(
@@ -94,27 +95,40 @@ class _Run:
         self.transcript.add("", bool(message.get("truncated")))
         return Outcome(self.result(error, value), reusable=not message.get("recycle"))
 
+    async def serve(self, *, serve_calls_: bool = True) -> Outcome:
+        """Handle the worker's messages until `done`; host calls only while `serve_calls_`."""
+        while True:
+            message = await self.worker.receive()
+            if message["op"] == "output":
+                self.transcript.add(str(message.get("text", "")), bool(message.get("truncated")))
+            elif message["op"] == "call":
+                if not serve_calls_:
+                    await self.worker.send(timeout_reply(self.limits))
+                    continue
+                self.in_call = True
+                reply = await serve_calls(message, host=self.host, bindings=self.bindings, budget=self.budget)
+                self.in_call = False
+                try:
+                    await self.worker.send(reply)
+                except FrameError:
+                    await self.worker.send(_OVERSIZED_REPLY)
+            elif message["op"] == "done":
+                return self.finished(message)
+            else:
+                raise WorkerDied(f"unexpected {message['op']!r} message from worker")
+
     async def converse(self, code: str) -> Outcome:
-        """Send the script, then serve the worker until `done` or the deadline."""
+        """Send the script and serve it; at the deadline let it stop itself, or kill it."""
         wire_bindings = {obj: sorted(names) for obj, names in self.bindings.items()}
         await self.worker.send({"op": "run", "code": code, "bindings": wire_bindings, "limits": asdict(self.limits)})
-        with anyio.move_on_after(self.deadline + KILL_GRACE_S - time.monotonic()):
-            while True:
-                message = await self.worker.receive()
-                if message["op"] == "output":
-                    self.transcript.add(str(message.get("text", "")), bool(message.get("truncated")))
-                elif message["op"] == "call":
-                    reply = await serve_calls(
-                        message, host=self.host, bindings=self.bindings, budget=self.budget, deadline=self.deadline
-                    )
-                    try:
-                        await self.worker.send(reply)
-                    except FrameError:
-                        await self.worker.send(_OVERSIZED_REPLY)
-                elif message["op"] == "done":
-                    return self.finished(message)
-                else:
-                    raise WorkerDied(f"unexpected {message['op']!r} message from worker")
+        # One scope for the whole run (not one per host call): cheaper, and the deadline
+        # covers host calls and computation alike.
+        with anyio.move_on_after(self.deadline - time.monotonic()):
+            return await self.serve()
+        if self.in_call:  # the script waits for a host call that was just cancelled
+            await self.worker.send(timeout_reply(self.limits))
+        with anyio.move_on_after(KILL_GRACE_S):
+            return await self.serve(serve_calls_=False)
         self.worker.kill()  # past the deadline and the grace: the only sure way to stop it
         timeout = ScriptError("limit", limit_message("timeout_s", self.limits))
         return Outcome(self.result(timeout, killed=True), reusable=False)
