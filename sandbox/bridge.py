@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from .api import ErrorKind, Limits, ScriptError
 from .limits import limit_message
@@ -24,7 +24,8 @@ from .output import OutputMeter
 __all__ = ["STEPS_PER_TICK", "Bridge", "BridgeSlot", "HostChannel", "Notify", "ScriptAbort"]
 
 STEPS_PER_TICK = 1000
-"""starlark-pyo3 calls `check_cancelled` about every 1,000 instructions; one tick = that many steps."""
+"""starlark-pyo3 calls `check_cancelled` periodically; measured: once per 1,000 loop iterations
+(or calls). So a "step" is about one loop iteration, counted in batches of 1,000."""
 
 HostChannel = Callable[[dict[str, Any]], dict[str, Any]]
 """Sends a `call` message to the gateway and blocks for its `reply`."""
@@ -73,7 +74,7 @@ class Bridge:
         mode, calls = json.loads(payload)
         return self.host(mode, calls)
 
-    def abort(self, kind: ErrorKind, message: str, line: int | None = None, column: int | None = None) -> None:
+    def abort(self, kind: ErrorKind, message: str, line: int | None = None, column: int | None = None) -> NoReturn:
         """Record why the script must stop and unwind the interpreter."""
         if self.fault is None:
             self.fault = ScriptError(kind, message, line, column)
@@ -97,7 +98,7 @@ class Bridge:
             return True
         return False
 
-    def no_method(self, obj: str, name: str, line: int | None, column: int | None) -> None:
+    def no_method(self, obj: str, name: str, line: int | None, column: int | None) -> NoReturn:
         """`github.nope`: a runtime error naming the object and listing what it has."""
         methods = ", ".join(sorted(self._bindings.get(obj, ()))) or "none"
         self.abort("runtime", f"{obj} has no method {name!r}; its methods are: {methods}", line, column)
@@ -175,7 +176,7 @@ class BridgeSlot:
         """See `Bridge.emit`."""
         self.bridge.emit(text)
 
-    def no_method(self, obj: str, name: str, line: int | None, column: int | None) -> None:
+    def no_method(self, obj: str, name: str, line: int | None, column: int | None) -> NoReturn:
         """See `Bridge.no_method`."""
         self.bridge.no_method(obj, name, line, column)
 

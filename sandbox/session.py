@@ -29,10 +29,12 @@ __all__ = ["KILL_GRACE_S", "Outcome", "run_on_worker"]
 KILL_GRACE_S = 0.05
 """How long after the deadline a worker may take to stop itself before it is killed."""
 
-_OVERSIZED_REPLY = {
-    "op": "reply",
-    "fault": {"kind": "tool", "message": f"Host call results exceed the {MAX_FRAME_BYTES}-byte transfer cap"},
-}
+
+def _oversized_reply() -> dict[str, Any]:
+    message = f"Host call results exceed the {MAX_FRAME_BYTES}-byte transfer cap"
+    return {"op": "reply", "fault": {"kind": "tool", "message": message}}
+
+
 _MEMORY_MARKERS = ("out of memory", "memory allocation of", "MemoryError", "cannot allocate memory")
 
 
@@ -95,14 +97,15 @@ class _Run:
         self.transcript.add("", bool(message.get("truncated")))
         return Outcome(self.result(error, value), reusable=not message.get("recycle"))
 
-    async def serve(self, *, serve_calls_: bool = True) -> Outcome:
-        """Handle the worker's messages until `done`; host calls only while `serve_calls_`."""
+    async def serve(self, *, answer_calls: bool = True) -> Outcome:
+        """Handle the worker's messages until `done`; past the deadline (`answer_calls` false)
+        every host call gets the timeout fault instead."""
         while True:
             message = await self.worker.receive()
             if message["op"] == "output":
                 self.transcript.add(str(message.get("text", "")), bool(message.get("truncated")))
             elif message["op"] == "call":
-                if not serve_calls_:
+                if not answer_calls:
                     await self.worker.send(timeout_reply(self.limits))
                     continue
                 self.in_call = True
@@ -111,7 +114,7 @@ class _Run:
                 try:
                     await self.worker.send(reply)
                 except FrameError:
-                    await self.worker.send(_OVERSIZED_REPLY)
+                    await self.worker.send(_oversized_reply())
             elif message["op"] == "done":
                 return self.finished(message)
             else:
@@ -128,7 +131,7 @@ class _Run:
         if self.in_call:  # the script waits for a host call that was just cancelled
             await self.worker.send(timeout_reply(self.limits))
         with anyio.move_on_after(KILL_GRACE_S):
-            return await self.serve(serve_calls_=False)
+            return await self.serve(answer_calls=False)
         self.worker.kill()  # past the deadline and the grace: the only sure way to stop it
         timeout = ScriptError("limit", limit_message("timeout_s", self.limits))
         return Outcome(self.result(timeout, killed=True), reusable=False)
