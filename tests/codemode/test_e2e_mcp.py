@@ -64,7 +64,8 @@ async def test_list_read_docs_then_a_script_over_three_servers(npm_bin: Callable
                 [
                     f'listing = files.list_directory(path="{root}")["content"]',
                     'texts = [line.split(" ", 1)[1] for line in listing.split("\\n") if line.endswith(".txt")]',
-                    'memory.create_entities(entities=[{"name": n, "entityType": "file", "observations": []} for n in texts])',
+                    'entities = [{"name": n, "entityType": "file", "observations": []} for n in texts]',
+                    "memory.create_entities(entities=entities)",
                     "graph = memory.read_graph()",
                     'echoed = everything.echo(message="found " + str(len(texts)))',
                     'print("text files:", ", ".join(sorted(texts)))',
