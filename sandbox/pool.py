@@ -38,6 +38,9 @@ class WorkerPool:
         self.default_limits = default_limits
         self._workers: set[WorkerProcess] = set()
         self._running: set[anyio.CancelScope] = set()
+        self._dying: set[WorkerProcess] = set()
+        """Killed workers whose exit status is not collected yet; reaped later, never waited on
+        in a run's path."""
         # Idle workers, FIFO; created by start() (an unstarted pool owns nothing to close).
         self._idle_in: MemoryObjectSendStream[WorkerProcess]
         self._idle_out: MemoryObjectReceiveStream[WorkerProcess]
@@ -136,13 +139,16 @@ class WorkerPool:
             await self._release(worker, reusable=False)
 
     async def _release(self, worker: WorkerProcess, *, reusable: bool) -> None:
-        """Give the worker back, or reap it and put a fresh one in its place."""
+        """Give the worker back, or kill it and put a fresh one in its place."""
         if reusable and worker.alive and not self._closed:
             self._idle_in.send_nowait(worker)
             return
         with anyio.CancelScope(shield=True):
-            await worker.reap()
+            worker.kill()
+            worker.close_pipe()
             self._workers.discard(worker)
+            self._dying.add(worker)
+            await self._reap_exited()
             if self._closed:
                 return
             try:
@@ -151,6 +157,12 @@ class WorkerPool:
                 self._deficit += 1  # cannot fork right now; the next `_acquire` tries again
                 return
             self._idle_in.send_nowait(replacement)
+
+    async def _reap_exited(self) -> None:
+        """Collect killed workers that have exited (without waiting for the others)."""
+        for worker in [w for w in self._dying if w.exited]:
+            self._dying.discard(worker)
+            await worker.reap()
 
     async def aclose(self) -> None:
         """Kill and reap every worker; later and interrupted runs raise SandboxClosed."""
@@ -163,10 +175,11 @@ class WorkerPool:
         self._idle_out.close()
         for scope in list(self._running):
             scope.cancel()
-        workers = list(self._workers)
+        workers = [*self._workers, *self._dying]
         for worker in workers:
             worker.kill()
         with anyio.CancelScope(shield=True):
             for worker in workers:
                 await worker.reap()
         self._workers.clear()
+        self._dying.clear()

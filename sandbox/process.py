@@ -108,6 +108,11 @@ class WorkerProcess:
         return self._process.pid
 
     @property
+    def exited(self) -> bool:
+        """Its exit status has been collected (so `reap` will not wait)."""
+        return self._process.returncode is not None
+
+    @property
     def alive(self) -> bool:
         """Not killed by us and not exited (checked with the kernel, without reaping)."""
         if self.killed or self._process.returncode is not None:
@@ -158,6 +163,10 @@ class WorkerProcess:
     async def exit_status(self) -> int | None:
         """After a death: wait for the exit status (negative for a signal); bound it by the caller."""
         return await self._process.wait()
+
+    def close_pipe(self) -> None:
+        """Close the frame pipe now (a killed worker's pipe is of no further use)."""
+        self._pipe.close()
 
     async def reap(self) -> None:
         """Kill if needed, collect the exit status and close pipes and files (no zombies)."""

@@ -2,8 +2,8 @@
 
 The wall clock starts when the worker receives the script (queueing for a free worker does not
 count: a script's budget should not depend on load). The worker stops itself at the deadline
-where it can (starlark-pyo3; any engine during a host call); `KILL_GRACE_S` after the deadline
-the gateway kills it, which is the only way to stop starlark-go or a long native operation.
+where it can (starlark-pyo3; any engine during a host call), and gets `KILL_GRACE_S` to do so;
+otherwise the gateway kills it, the only way to stop starlark-go or a long native operation.
 Output arrives while the script runs, so it survives a kill.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 
 from .api import Bindings, HostCall, Limits, RunResult, RunStats, ScriptError
+from .engines import SELF_INTERRUPTING
 from .framing import MAX_FRAME_BYTES, FrameError
 from .hostcalls import CallBudget, serve_calls, timeout_reply
 from .limits import limit_message
@@ -130,8 +131,9 @@ class _Run:
             return await self.serve()
         if self.in_call:  # the script waits for a host call that was just cancelled
             await self.worker.send(timeout_reply(self.limits))
-        with anyio.move_on_after(KILL_GRACE_S):
-            return await self.serve(answer_calls=False)
+        if self.in_call or self.worker.engine in SELF_INTERRUPTING:
+            with anyio.move_on_after(KILL_GRACE_S):  # it stops itself; give it a moment
+                return await self.serve(answer_calls=False)
         self.worker.kill()  # past the deadline and the grace: the only sure way to stop it
         timeout = ScriptError("limit", limit_message("timeout_s", self.limits))
         return Outcome(self.result(timeout, killed=True), reusable=False)

@@ -13,10 +13,12 @@ from ..api import EngineName
 if TYPE_CHECKING:
     from .base import Engine
 
-__all__ = ["ENGINE_NAMES", "load_engine"]
+__all__ = ["ENGINE_NAMES", "SELF_INTERRUPTING", "load_engine"]
 
 ENGINE_NAMES: tuple[EngineName, ...] = ("pyo3", "go")
-"""pyo3 interrupts itself (deadline, step budget); go can only be stopped by killing its worker."""
+
+SELF_INTERRUPTING: frozenset[str] = frozenset({"pyo3"})
+"""Engines that stop themselves at the deadline; the others are killed unless in a host call."""
 
 
 def load_engine(name: str) -> Engine:
