@@ -247,6 +247,7 @@ async def test_oversized_host_result_fails_the_call(sandbox: WorkerPool, monkeyp
     async def host(call: HostCallRequest) -> object:
         return "x" * 10_000
 
-    result = await sandbox.run("x = 1\ngithub.echo()", bindings={"github": frozenset({"echo"})}, host=host)
+    with anyio.fail_after(20):
+        result = await sandbox.run("x = 1\ngithub.echo()", bindings={"github": frozenset({"echo"})}, host=host)
     assert result.error is not None and result.error.kind == "tool" and result.error.line == 2
     assert "transfer cap" in result.error.message

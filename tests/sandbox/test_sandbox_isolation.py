@@ -100,7 +100,8 @@ async def test_worker_environment_limits_and_descriptors(tmp_path: Path, monkeyp
     try:
         async with create_sandbox("pyo3", workers=1) as pool:
             [pid] = pool.worker_pids()
-            result = await pool.run(f"probe.look(pid={pid})", bindings={"probe": frozenset({"look"})}, host=host)
+            with anyio.fail_after(20):
+                result = await pool.run(f"probe.look(pid={pid})", bindings={"probe": frozenset({"look"})}, host=host)
             assert result.ok, result.error
     finally:
         os.close(fd)

@@ -125,7 +125,8 @@ async def test_cancelled_run_kills_its_worker_and_the_pool_recovers(sandbox: Wor
 async def test_aclose_leaves_no_processes(engine_name: str) -> None:
     before = set(children())
     pool = create_sandbox(engine_name, workers=3)
-    await pool.start()
+    with anyio.fail_after(30):
+        await pool.start()
     pids = set(pool.worker_pids())
     assert pids <= set(children()) and len(pids) == 3
     # one run in flight, one worker killed and replaced on the way
