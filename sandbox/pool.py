@@ -15,7 +15,17 @@ from typing import Self
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .api import Bindings, EngineName, HostCall, Limits, RunResult, SandboxClosed, SandboxStartError
+from .api import (
+    Bindings,
+    EngineName,
+    HostCall,
+    Limits,
+    RunResult,
+    RunStats,
+    SandboxClosed,
+    SandboxStartError,
+    ScriptError,
+)
 from .prelude import validate_bindings
 from .process import WorkerDied, WorkerProcess
 from .session import Outcome, run_on_worker
@@ -94,13 +104,15 @@ class WorkerPool:
                 limits = limits or self.default_limits
                 outcome = await run_on_worker(worker, code, bindings=bindings, host=host, limits=limits)
             except WorkerDied:
-                if not self._closed:
-                    raise
+                pass  # killed by aclose() (the only other killer, the deadline, returns a result)
             finally:
                 self._running.discard(scope)
                 await self._release(worker, reusable=outcome is not None and outcome.reusable)
-        if outcome is None or (self._closed and outcome.result.stats.worker_killed):
+        if self._closed and (outcome is None or outcome.result.stats.worker_killed):
             raise SandboxClosed("the sandbox was closed during the run")
+        if outcome is None:
+            error = ScriptError("internal", "The worker process was stopped while running the script")
+            return RunResult(error=error, stats=RunStats(worker_killed=True))
         return outcome.result
 
     async def _spawn(self) -> WorkerProcess:
