@@ -73,7 +73,9 @@ async def _invoke(host: HostCall, request: HostCallRequest | str, index: int, mo
             logger.exception("host function %s.%s raised", request.obj, request.method)
             where = f"{request.obj}.{request.method}"
             raise _Stop(index, "internal", f"host function {where} failed: {type(exc).__name__}") from exc
-        error = f"{request.obj}.{request.method} failed: {error}"
+        where = f"{request.obj}.{request.method}"
+        if not error.startswith(where):  # hosts that already name the call are not prefixed twice
+            error = f"{where} failed: {error}"
     if mode == "raise":
         raise _Stop(index, "tool", error)
     return {"ok": False, "value": None, "error": error}
