@@ -7,14 +7,8 @@ stopped at the end; when the binary is missing those cases skip and say how to i
 
 from __future__ import annotations
 
-import os
-import selectors
-import shutil
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import pytest
 import yaml
@@ -22,8 +16,6 @@ import yaml
 from mcp_gateway.config import GatewayConfig, parse_config
 from mcp_gateway.governance import CounterStore, MemoryCounterStore
 from mcp_gateway.governance.redis_counters import RedisCounterStore
-
-REDIS_MISSING = "redis-server is not installed (apt-get install -y redis-server); CI must install it"
 
 
 def load(text: str, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -45,72 +37,6 @@ class FakeClock:
 def clock() -> FakeClock:
     """Starts at 2024-02-29 12:00:00 UTC (a leap day, mid-window for every period)."""
     return FakeClock(1_709_208_000.0)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_redis(binary: str) -> tuple[subprocess.Popen[bytes], int]:
-    for _ in range(3):  # the free port may be taken between probing and binding: try again
-        port = _free_port()
-        args = [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--logfile",
-            "",
-            "--daemonize",
-            "no",
-        ]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        assert proc.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 10
-        output = b""
-        # Readiness comes from the server's own log line, not from polling or sleeping.
-        while time.monotonic() < deadline and proc.poll() is None:
-            if selector.select(timeout=deadline - time.monotonic()):
-                line = proc.stdout.readline()
-                output += line
-                if b"Ready to accept connections" in line:
-                    selector.close()
-                    return proc, port
-        selector.close()
-        proc.kill()
-        proc.wait(timeout=5)
-    raise RuntimeError(f"redis-server did not start: {output.decode(errors='replace')}")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """`redis://127.0.0.1:<port>/0` of a private redis-server for this session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):  # in CI a missing server is a broken setup, not a reason to skip
-            pytest.fail(REDIS_MISSING, pytrace=False)
-        pytest.skip(REDIS_MISSING)
-    proc, port = _start_redis(binary)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 @pytest.fixture(params=["memory", "redis"])
