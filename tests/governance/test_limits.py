@@ -323,7 +323,6 @@ async def test_identities_without_limits_cost_nothing(env: dict[str, str], clock
 async def test_unreachable_redis_is_reported_as_unavailable() -> None:
     from mcp_gateway.governance import CounterStoreUnavailable
     from mcp_gateway.governance.redis_counters import RedisCounterStore
-
     from tests.fixtures.processes import free_port as _free_port
 
     store = RedisCounterStore.from_url(f"redis://127.0.0.1:{_free_port()}/0", timeout_s=2)
