@@ -3,6 +3,7 @@ process with the gateway's own Code Mode and sandbox; both modes graded and coun
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,11 @@ QUERIES = ["S1", "M9", "NT1"]
 
 @pytest.fixture(autouse=True)
 def _npm_servers() -> None:
-    # Skipped (even in CI) until .ci/run installs benchmarks/tokens' npm servers; set
-    # BENCH_REQUIRE_NPM=1 there to make a missing install fail instead.
+    # .ci/run installs benchmarks/tokens' npm servers, so CI fails when they are missing;
+    # elsewhere a missing install skips (BENCH_REQUIRE_NPM=1 makes it fail too).
     if not (NODE_BIN / "mcp-server-filesystem").exists():
         message = "npm servers missing: run `npm ci --prefix benchmarks/tokens`"
-        if os.environ.get("BENCH_REQUIRE_NPM"):
+        if os.environ.get("BENCH_REQUIRE_NPM") or os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
 
@@ -77,3 +78,24 @@ def test_code_mode_through_the_gateway(tmp_path: Path) -> None:
         pytest.skip("the gateway does not serve Code Mode on /mcp yet")
     for r in _run("codemode", tmp_path):
         assert r.passed, (r.id, r.reasons)
+
+
+def test_quick_run_of_every_round_through_the_cli(tmp_path: Path) -> None:
+    """What CI runs to keep the harness working: `run --round all --quick --strict`."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tokens", "run", "--round", "all", "--quick", "--strict", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    for round_id in ("r1", "r2", "r3"):
+        entry = summary[round_id]
+        assert entry["codemode_passed"] == entry["total"] == entry["classic_passed"]
+        assert entry["codemode_input_tokens"] < entry["classic_input_tokens"]
