@@ -8,8 +8,10 @@ with the same tools: `python -m examples.demo_server [stdio | http PORT | sse PO
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import anyio
+import mcp_types as types
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -56,6 +58,17 @@ async def sleep(seconds: float, ctx: Context) -> str:
 def summarize(topic: str) -> str:
     """Ask for a three-sentence summary of a topic."""
     return f"Summarize {topic} in three sentences."
+
+
+_TOPICS = ("otters", "octopuses", "owls", "starlings")
+
+
+@mcp.completion()
+async def complete_topic(ref: Any, argument: types.CompletionArgument, context: Any) -> types.Completion | None:
+    """Suggest topics for the `summarize` prompt."""
+    if isinstance(ref, types.PromptReference) and ref.name == "summarize" and argument.name == "topic":
+        return types.Completion(values=[t for t in _TOPICS if t.startswith(argument.value)])
+    return None
 
 
 @mcp.resource("notes://welcome")

@@ -219,6 +219,32 @@ class _Handlers:
         result: types.ReadResourceResult = await self._upstream_call(resource.server, lambda u: u.read_resource(uri))
         return result
 
+    async def complete(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        """Route an argument completion to the upstream that owns the prompt or resource template."""
+        _, view = self._view(ctx)
+        context = params.context.arguments if params.context is not None else None
+        argument = {"name": params.argument.name, "value": params.argument.value}
+        ref = params.ref
+        if isinstance(ref, types.PromptReference):
+            prompt = view.prompts.get(ref.name)
+            if prompt is None:
+                raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {ref.name}")
+            upstream_ref: types.PromptReference | types.ResourceTemplateReference = types.PromptReference(
+                type="ref/prompt", name=prompt.name
+            )
+            server = prompt.server
+        else:
+            template = next((t for t in view.templates if t.uri == ref.uri), None)
+            if template is None:
+                raise MCPError(_RESOURCE_NOT_FOUND, f"Unknown resource template: {ref.uri}")
+            upstream_ref, server = ref, template.server
+        result: types.CompleteResult = await self._upstream_call(
+            server, lambda u: u.complete(upstream_ref, argument, context)
+        )
+        return result
+
     async def _upstream_call(self, server: str, call: Callable[[Upstream], Any]) -> Any:
         upstream = self.upstreams.get(server)
         if upstream is None:
@@ -295,6 +321,7 @@ def build_mcp_server(
         on_list_resources=h.list_resources,
         on_list_resource_templates=h.list_templates,
         on_read_resource=h.read_resource,
+        on_completion=h.complete,
         on_subscriptions_listen=listen,
     )
     server.middleware.append(_name_unknown_methods)

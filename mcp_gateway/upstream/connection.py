@@ -338,6 +338,22 @@ class Upstream:
         except MCPError as exc:
             raise self._translate(exc) from exc
 
+    async def complete(
+        self,
+        ref: types.PromptReference | types.ResourceTemplateReference,
+        argument: dict[str, str],
+        context: dict[str, str] | None,
+    ) -> types.CompleteResult:
+        """Ask this upstream to complete a prompt or resource-template argument."""
+        client = self._live_client()
+        try:
+            with anyio.fail_after(self.config.timeout_s):
+                return await client.complete(ref, argument, context)
+        except TimeoutError as exc:
+            raise UpstreamTimeout(self.name, f"no answer within {self.config.timeout_s:g} s") from exc
+        except MCPError as exc:
+            raise self._translate(exc) from exc
+
     def _translate(self, exc: MCPError) -> UpstreamError:
         if exc.code == types.CONNECTION_CLOSED:
             self._mark_broken(f"connection closed: {exc.message}")

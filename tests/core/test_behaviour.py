@@ -61,6 +61,11 @@ async def test_demo_through_gateway(demo_upstream: dict[str, Any], mode: Downstr
             assert isinstance(prompt.messages[0].content, types.TextContent)
             assert "otters" in prompt.messages[0].content.text
 
+            completion = await client.complete(
+                types.PromptReference(type="ref/prompt", name="demo__summarize"), {"name": "topic", "value": "o"}
+            )
+            assert completion.completion.values == ["otters", "octopuses", "owls"]
+
             resources = (await client.list_resources()).resources
             assert [str(r.uri) for r in resources] == ["notes://welcome"]
             read = await client.read_resource("notes://welcome")
