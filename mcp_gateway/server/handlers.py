@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import mcp_types as types
@@ -29,7 +30,7 @@ from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.views import View, ViewCache
 from mcp_gateway.upstream.connection import Upstream, UpstreamRequestError
 
-__all__ = ["IDENTITY_SCOPE_KEY", "CodeModeHandler", "build_mcp_server"]
+__all__ = ["CURRENT_IDENTITY", "IDENTITY_SCOPE_KEY", "CodeModeHandler", "build_mcp_server"]
 
 logger = logging.getLogger("mcp_gateway.server")
 
@@ -37,6 +38,9 @@ _RESOURCE_NOT_FOUND = -32002  # MCP spec: resource not found
 
 IDENTITY_SCOPE_KEY = "mcp_gateway.identity"
 """Where `IdentityMiddleware` leaves the resolved `Identity` on the ASGI scope."""
+
+CURRENT_IDENTITY: ContextVar[Identity | None] = ContextVar("mcp_gateway_identity", default=None)
+"""The same identity for code that sees no scope (the SDK's pre-dispatch header checks)."""
 
 
 class CodeModeHandler(Protocol):
@@ -245,6 +249,18 @@ class _Handlers:
         )
         return result
 
+    def tool_input_schema(self, name: str) -> Mapping[str, Any] | None:
+        """Input schema of `name` in the current caller's view, for `Mcp-Param-*` header checks.
+
+        Without it the SDK would run the whole `tools/list` handler on every modern `tools/call`.
+        A tool outside the view answers None, exactly like a tool that does not exist.
+        """
+        identity = CURRENT_IDENTITY.get()
+        if identity is None:
+            return None
+        tool = self.views.get(identity, self.catalog.snapshot).direct_tools.get(name)
+        return tool.input_schema if tool is not None else None
+
     async def _upstream_call(self, server: str, call: Callable[[Upstream], Any]) -> Any:
         upstream = self.upstreams.get(server)
         if upstream is None:
@@ -314,6 +330,7 @@ def build_mcp_server(
         name,
         version=version,
         instructions=instructions,
+        get_tool_input_schema=h.tool_input_schema,
         on_list_tools=h.list_tools,
         on_call_tool=h.call_tool,
         on_list_prompts=h.list_prompts,

@@ -12,7 +12,7 @@ from mcp_gateway.errors import AuthenticationError, PolicyError
 from mcp_gateway.governance.credentials import credential_from_headers
 from mcp_gateway.governance.identity import Identity, ToolFilter
 from mcp_gateway.governance.payloads import error_payload, retry_after
-from mcp_gateway.server.handlers import IDENTITY_SCOPE_KEY
+from mcp_gateway.server.handlers import CURRENT_IDENTITY, IDENTITY_SCOPE_KEY
 
 __all__ = ["Authenticator", "GroupScope", "IdentityMiddleware", "not_started", "send_policy_error"]
 
@@ -43,7 +43,11 @@ class IdentityMiddleware:
             await send_policy_error(send, exc)
             return
         scope[IDENTITY_SCOPE_KEY] = identity
-        await self.app(scope, receive, send)
+        token = CURRENT_IDENTITY.set(identity)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CURRENT_IDENTITY.reset(token)
 
 
 class GroupScope:
@@ -58,11 +62,13 @@ class GroupScope:
         group = scope.get("path_params", {}).get("group", "")
         if isinstance(identity, Identity):
             narrowed = self._group_filter(identity, group)
-            scope[IDENTITY_SCOPE_KEY] = dataclasses.replace(
+            scoped = dataclasses.replace(
                 identity,
                 key_name=f"{identity.key_name}@{group}",  # its own cache slot for views
                 allows=lambda server, tool: narrowed(server, tool) and identity.allows(server, tool),
             )
+            scope[IDENTITY_SCOPE_KEY] = scoped
+            CURRENT_IDENTITY.set(scoped)  # IdentityMiddleware, outside us, resets it afterwards
         await self.app(scope, receive, send)
 
 
