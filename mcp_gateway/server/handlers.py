@@ -249,6 +249,27 @@ class _Handlers:
         )
         return result
 
+    async def cached_tools_list(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        """Serve `tools/list` from the view's serialized copy after the first request.
+
+        The SDK validates and re-dumps every result against the protocol version's schema: for
+        hundreds of tools that is tens of milliseconds per request, for the same bytes each time.
+        A middleware that returns without `call_next` owns the result as-is (SDK contract).
+        """
+        if ctx.method != "tools/list" or ctx.request_id is None:
+            return await call_next(ctx)
+        try:
+            _, view = self._view(ctx)
+        except MCPError:
+            return await call_next(ctx)
+        cached = view.wire_listing.get(ctx.protocol_version)
+        if cached is None:
+            result = await call_next(ctx)
+            if not isinstance(result, dict):
+                return result
+            view.wire_listing[ctx.protocol_version] = cached = result
+        return dict(cached)
+
     def tool_input_schema(self, name: str) -> Mapping[str, Any] | None:
         """Input schema of `name` in the current caller's view, for `Mcp-Param-*` header checks.
 
@@ -341,5 +362,5 @@ def build_mcp_server(
         on_completion=h.complete,
         on_subscriptions_listen=listen,
     )
-    server.middleware.append(_name_unknown_methods)
+    server.middleware.extend([_name_unknown_methods, h.cached_tools_list])
     return server, (h, listen)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import mcp_types as types
 
@@ -32,6 +33,8 @@ class View:
     prompts: Mapping[str, CatalogPrompt]
     resources: Mapping[str, CatalogResource]
     templates: tuple[CatalogResource, ...]
+    wire_listing: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+    """Serialized `tools/list` results by protocol version, filled on first use (see handlers)."""
 
     def allows_resource(self, uri: str) -> CatalogResource | None:
         """The listed resource for `uri`, or a template of a visible server that could produce it."""
