@@ -11,7 +11,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,6 +57,7 @@ class UpstreamState(StrEnum):
 _SERVER_INFO_META = "io.modelcontextprotocol/serverInfo"
 
 _ResultT = TypeVar("_ResultT", types.CallToolResult, types.GetPromptResult, types.ReadResourceResult)
+_T = TypeVar("_T")
 
 
 def _unstamped(result: _ResultT) -> _ResultT:
@@ -295,18 +296,13 @@ class Upstream:
             raise UpstreamUnavailable(self.name, f"not available ({self._state}{detail})")
         return client
 
-    async def call_tool(
-        self, tool: str, arguments: dict[str, Any], *, progress: ProgressFn | None = None
-    ) -> types.CallToolResult:
-        """Call `tool` upstream; translate transport failures into `UpstreamError`s."""
+    async def _request(self, what: str, call: Callable[[Client], Awaitable[_T]]) -> _T:
+        """Run one request on the live client; translate every failure into an `UpstreamError`."""
         client = self._live_client()
         timeout = self.config.timeout_s
         try:
             with anyio.fail_after(timeout):
-                result = await client.call_tool(
-                    tool, arguments, read_timeout_seconds=timeout, progress_callback=cast(Any, progress)
-                )
-            return _unstamped(result)
+                return await call(client)
         except TimeoutError as exc:
             raise UpstreamTimeout(self.name, f"no answer within {timeout:g} s") from exc
         except MCPError as exc:
@@ -314,29 +310,28 @@ class Upstream:
         except RuntimeError as exc:
             # The SDK client refuses results that break the tool's own output schema, and
             # input-required rounds the gateway cannot answer on the caller's behalf.
-            raise UpstreamError(self.name, f"tool '{tool}' returned an unusable result: {exc}") from exc
+            raise UpstreamError(self.name, f"{what} returned an unusable result: {exc}") from exc
+
+    async def call_tool(
+        self, tool: str, arguments: dict[str, Any], *, progress: ProgressFn | None = None
+    ) -> types.CallToolResult:
+        """Call `tool` upstream (progress notifications are passed to `progress`)."""
+        timeout = self.config.timeout_s
+        result = await self._request(
+            f"tool '{tool}'",
+            lambda c: c.call_tool(tool, arguments, read_timeout_seconds=timeout, progress_callback=cast(Any, progress)),
+        )
+        return _unstamped(result)
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
         """Get a prompt from this upstream."""
-        client = self._live_client()
-        try:
-            with anyio.fail_after(self.config.timeout_s):
-                return _unstamped(await client.get_prompt(name, arguments))
-        except TimeoutError as exc:
-            raise UpstreamTimeout(self.name, f"no answer within {self.config.timeout_s:g} s") from exc
-        except MCPError as exc:
-            raise self._translate(exc) from exc
+        return _unstamped(await self._request(f"prompt '{name}'", lambda c: c.get_prompt(name, arguments)))
 
     async def read_resource(self, uri: str) -> types.ReadResourceResult:
         """Read a resource from this upstream."""
-        client = self._live_client()
-        try:
-            with anyio.fail_after(self.config.timeout_s):
-                return _unstamped(await client.read_resource(uri, cache_mode="refresh"))
-        except TimeoutError as exc:
-            raise UpstreamTimeout(self.name, f"no answer within {self.config.timeout_s:g} s") from exc
-        except MCPError as exc:
-            raise self._translate(exc) from exc
+        return _unstamped(
+            await self._request(f"resource '{uri}'", lambda c: c.read_resource(uri, cache_mode="refresh"))
+        )
 
     async def complete(
         self,
@@ -345,14 +340,7 @@ class Upstream:
         context: dict[str, str] | None,
     ) -> types.CompleteResult:
         """Ask this upstream to complete a prompt or resource-template argument."""
-        client = self._live_client()
-        try:
-            with anyio.fail_after(self.config.timeout_s):
-                return await client.complete(ref, argument, context)
-        except TimeoutError as exc:
-            raise UpstreamTimeout(self.name, f"no answer within {self.config.timeout_s:g} s") from exc
-        except MCPError as exc:
-            raise self._translate(exc) from exc
+        return await self._request("completion", lambda c: c.complete(ref, argument, context))
 
     def _translate(self, exc: MCPError) -> UpstreamError:
         if exc.code == types.CONNECTION_CLOSED:
