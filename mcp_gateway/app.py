@@ -32,11 +32,12 @@ from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import ForbiddenError
 from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
 from mcp_gateway.reload import ConfigWatcher
+from mcp_gateway.server.fastpath import StatelessToolCalls
 from mcp_gateway.server.handlers import build_mcp_server
 from mcp_gateway.server.identity import Authenticator, GroupScope, IdentityMiddleware, not_started
 from mcp_gateway.server.invoker import GatewayInvoker
 from mcp_gateway.server.notifier import ListChangedNotifier
-from mcp_gateway.server.transports import SseEndpoints, build_session_manager
+from mcp_gateway.server.transports import SseEndpoints, build_session_manager, security_settings
 from mcp_gateway.server.views import ViewCache
 from mcp_gateway.upstream.manager import UpstreamSet
 from sandbox import Sandbox, create_sandbox
@@ -159,7 +160,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
 
     invoker = GatewayInvoker(upstreams, admit=lambda: admit)
     state.invoker = invoker
-    server, keep_alive = build_mcp_server(
+    server, handlers, keep_alive = build_mcp_server(
         name="mcp-gateway",
         version=_version(),
         catalog=catalog,
@@ -169,7 +170,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         codemode=lambda: state.codemode,
         notifier=notifier,
     )
-    state.extra["keep_alive"] = keep_alive
+    state.extra["keep_alive"] = (handlers, *keep_alive)
     session_manager = build_session_manager(server, config.gateway)
     sse = SseEndpoints(server, config.gateway)
     if config_path is not None:
@@ -181,7 +182,13 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     def guarded(inner: ASGIApp) -> ASGIApp:
         return IdentityMiddleware(inner, lambda: state.authenticator)
 
-    mcp_app = StreamableHTTPASGIApp(session_manager)
+    mcp_app = StatelessToolCalls(
+        StreamableHTTPASGIApp(session_manager),
+        run=handlers.run_tool_call,
+        security=security_settings(config.gateway),
+        max_body=config.gateway.max_request_bytes,
+        server_info=lambda: server.server_info_stamp,
+    )
     routes: list[Route | Mount] = [
         *server_status_routes(
             upstreams,

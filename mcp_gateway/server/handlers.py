@@ -75,6 +75,12 @@ def _identity(ctx: ServerRequestContext[Any, Any]) -> Identity:
     return identity
 
 
+def _wants_progress(ctx: ServerRequestContext[Any, Any]) -> bool:
+    """Whether the request carries a progress token (only then is progress worth relaying)."""
+    meta: Mapping[str, Any] = ctx.meta or {}
+    return meta.get("progress_token", meta.get("progressToken")) is not None
+
+
 def _tool_error(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
@@ -117,15 +123,38 @@ class _Handlers:
     async def call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        identity, view = self._view(ctx)
-        name, arguments = params.name, dict(params.arguments or {})
-        progress: ProgressFn = ctx.session.report_progress
+        identity, _ = self._view(ctx)
         client = ctx.session.client_params
+        return await self.run_tool_call(
+            identity,
+            params.name,
+            dict(params.arguments or {}),
+            request_id=str(ctx.request_id) if ctx.request_id is not None else None,
+            client=client.client_info if client is not None else None,
+            progress=ctx.session.report_progress if _wants_progress(ctx) else None,
+        )
+
+    async def run_tool_call(
+        self,
+        identity: Identity,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        request_id: str | None,
+        client: types.Implementation | None,
+        progress: ProgressFn | None,
+    ) -> types.CallToolResult:
+        """One `tools/call` for `identity`, whichever transport carried it.
+
+        Raises `MCPError` for protocol errors (unknown tool, upstream JSON-RPC errors); the
+        gateway's own failures and policy refusals come back as `is_error` results.
+        """
+        view = self.views.get(identity, self.catalog.snapshot)
         call_ctx_args: dict[str, Any] = {
             "identity": identity,
-            "request_id": str(ctx.request_id) if ctx.request_id is not None else None,
-            "client_name": client.client_info.name if client is not None else None,
-            "client_version": client.client_info.version if client is not None else None,
+            "request_id": request_id,
+            "client_name": client.name if client is not None else None,
+            "client_version": client.version if client is not None else None,
         }
         try:
             codemode = self.codemode()
@@ -332,7 +361,7 @@ def build_mcp_server(
     codemode: Callable[[], CodeModeHandler | None],
     notifier: ListChangedNotifier,
     instructions: str | None = None,
-) -> tuple[Server[Any], Sequence[object]]:
+) -> tuple[Server[Any], _Handlers, Sequence[object]]:
     """The SDK server object serving the gateway, plus objects that must live as long as it.
 
     `codemode` is a getter: Code Mode is built in the lifespan (it needs the sandbox's workers)
@@ -363,4 +392,4 @@ def build_mcp_server(
         on_subscriptions_listen=listen,
     )
     server.middleware.extend([_name_unknown_methods, h.cached_tools_list])
-    return server, (h, listen)
+    return server, h, (listen,)

@@ -25,11 +25,13 @@ from mcp.client.subscriptions import ListenNotSupportedError
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from mcp_gateway.config.models import ServerConfig, StdioServer
+from mcp_gateway.config.models import HttpServer, ServerConfig, StdioServer
 from mcp_gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from mcp_gateway.invocation import ProgressFn
 from mcp_gateway.upstream.listing import Listing, fetch_listing
+from mcp_gateway.upstream.stateless_http import StatelessHttpCaller, StatelessTransportError, needs_param_headers
 from mcp_gateway.upstream.stderr import StderrPump
 from mcp_gateway.upstream.transports import build_client
 
@@ -118,6 +120,8 @@ class Upstream:
         self._broken = anyio.Event()
         self._refresh_wanted = anyio.Event()
         self._state_changed = anyio.Event()
+        self._stateless: StatelessHttpCaller | None = None
+        self._stateless_ok: dict[str, bool] = {}
         self.ready = anyio.Event()
         """Set once the first connection attempt finished, successfully or not."""
 
@@ -217,6 +221,14 @@ class Upstream:
                 )
                 await stack.enter_async_context(client)
                 self._listing = await fetch_listing(client)
+                if isinstance(self.config, HttpServer) and client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+                    self._stateless = StatelessHttpCaller(
+                        self.config.url,
+                        self.config.headers,
+                        protocol_version=client.protocol_version,
+                        timeout_s=self.config.timeout_s,
+                    )
+                    stack.push_async_callback(self._drop_stateless)
                 connecting.deadline = math.inf
                 if pump is not None:
                     pump.close()  # the child holds its own copy; ours would keep the pump alive forever
@@ -233,6 +245,25 @@ class Upstream:
         if connecting.cancelled_caught:
             raise UpstreamTimeout(self.name, f"not connected within {self.config.connect_timeout_s:g} s")
         raise UpstreamUnavailable(self.name, self._last_error or "connection lost")
+
+    async def _drop_stateless(self) -> None:
+        caller, self._stateless = self._stateless, None
+        if caller is not None:
+            # Runs while the connection is being cancelled; aiohttp's close must finish unhurried
+            # (anyio would otherwise re-deliver the cancellation on every loop turn).
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                await caller.aclose()
+
+    def _takes_stateless_path(self, tool: str) -> StatelessHttpCaller | None:
+        """The lean caller when `tool` may use it (no `Mcp-Param-*` mirroring in its schema)."""
+        caller = self._stateless
+        if caller is None:
+            return None
+        allowed = self._stateless_ok.get(tool)
+        if allowed is None:
+            schema = next((t.input_schema for t in self._listing.tools if t.name == tool), None)
+            allowed = self._stateless_ok[tool] = schema is not None and not needs_param_headers(schema)
+        return caller if allowed else None
 
     async def _health_loop(self, client: Client) -> None:
         health = self.config.health
@@ -260,6 +291,7 @@ class Upstream:
             except Exception as exc:  # keep the old listing; the health loop decides about the link
                 logger.warning("upstream %s: refreshing the listing failed: %s", self.name, _describe(exc))
                 continue
+            self._stateless_ok = {}
             self._on_listing(self.name, self._listing)
 
     async def _listen_loop(self, client: Client) -> None:
@@ -307,6 +339,9 @@ class Upstream:
             raise UpstreamTimeout(self.name, f"no answer within {timeout:g} s") from exc
         except MCPError as exc:
             raise self._translate(exc) from exc
+        except StatelessTransportError as exc:
+            self._mark_broken(f"connection failed: {exc}")
+            raise UpstreamUnavailable(self.name, "connection failed during the request; reconnecting") from exc
         except RuntimeError as exc:
             # The SDK client refuses results that break the tool's own output schema, and
             # input-required rounds the gateway cannot answer on the caller's behalf.
@@ -315,8 +350,20 @@ class Upstream:
     async def call_tool(
         self, tool: str, arguments: dict[str, Any], *, progress: ProgressFn | None = None
     ) -> types.CallToolResult:
-        """Call `tool` upstream (progress notifications are passed to `progress`)."""
+        """Call `tool` upstream (progress notifications are passed to `progress`).
+
+        Without a progress callback, a stateless HTTP upstream is called with one plain POST
+        (`StatelessHttpCaller`); if it asks for a re-list (`HEADER_MISMATCH`) the SDK client,
+        which handles that, makes the call instead.
+        """
         timeout = self.config.timeout_s
+        caller = self._takes_stateless_path(tool) if progress is None else None
+        if caller is not None:
+            try:
+                return _unstamped(await self._request(f"tool '{tool}'", lambda c: caller.call_tool(tool, arguments)))
+            except UpstreamRequestError as exc:
+                if exc.code != types.HEADER_MISMATCH:
+                    raise
         result = await self._request(
             f"tool '{tool}'",
             lambda c: c.call_tool(tool, arguments, read_timeout_seconds=timeout, progress_callback=cast(Any, progress)),
