@@ -211,35 +211,13 @@ class _Handlers:
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
         _, view = self._view(ctx)
-        return types.ListResourcesResult(
-            resources=[
-                types.Resource(
-                    uri=r.uri,
-                    name=r.name,
-                    title=r.title,
-                    description=r.description or None,
-                    mime_type=r.mime_type,
-                )
-                for r in view.resources.values()
-            ]
-        )
+        return types.ListResourcesResult(resources=list(view.listed_resources))
 
     async def list_templates(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
         _, view = self._view(ctx)
-        return types.ListResourceTemplatesResult(
-            resource_templates=[
-                types.ResourceTemplate(
-                    uri_template=t.uri,
-                    name=t.name,
-                    title=t.title,
-                    description=t.description or None,
-                    mime_type=t.mime_type,
-                )
-                for t in view.templates
-            ]
-        )
+        return types.ListResourceTemplatesResult(resource_templates=list(view.listed_templates))
 
     async def read_resource(
         self, ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams

@@ -33,6 +33,8 @@ class View:
     prompts: Mapping[str, CatalogPrompt]
     resources: Mapping[str, CatalogResource]
     templates: tuple[CatalogResource, ...]
+    listed_resources: tuple[types.Resource, ...] = ()
+    listed_templates: tuple[types.ResourceTemplate, ...] = ()
     wire_listing: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     """Serialized `tools/list` results by protocol version, filled on first use (see handlers)."""
 
@@ -57,6 +59,28 @@ def wire_tool(tool: CatalogTool) -> types.Tool:
         input_schema=tool.input_schema,
         output_schema=tool.output_schema,
         annotations=types.ToolAnnotations.model_validate(tool.annotations) if tool.annotations else None,
+    )
+
+
+def wire_resource(resource: CatalogResource) -> types.Resource:
+    """The `resources/list` entry for a catalog resource (URIs are not renamed)."""
+    return types.Resource(
+        uri=resource.uri,
+        name=resource.name,
+        title=resource.title,
+        description=resource.description or None,
+        mime_type=resource.mime_type,
+    )
+
+
+def wire_template(template: CatalogResource) -> types.ResourceTemplate:
+    """The `resources/templates/list` entry for a catalog resource template."""
+    return types.ResourceTemplate(
+        uri_template=template.uri,
+        name=template.name,
+        title=template.title,
+        description=template.description or None,
+        mime_type=template.mime_type,
     )
 
 
@@ -123,4 +147,6 @@ class ViewCache:
             prompts=MappingProxyType(prompts),
             resources=MappingProxyType(resources),
             templates=templates,
+            listed_resources=tuple(wire_resource(r) for r in resources.values()),
+            listed_templates=tuple(wire_template(t) for t in templates),
         )
