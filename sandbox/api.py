@@ -21,9 +21,14 @@ the last expression statement, else None.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+import anyio
 
 __all__ = [
     "Bindings",
@@ -32,6 +37,7 @@ __all__ = [
     "HostCallError",
     "HostCallRequest",
     "Limits",
+    "RunClock",
     "RunResult",
     "RunStats",
     "ScriptError",
@@ -83,6 +89,45 @@ class HostCallRequest:
     args: tuple[JSONValue, ...] = ()
     line: int | None = None
     """1-based script line of the call, when the engine reports it."""
+
+
+class RunClock:
+    """The wall clock of one run, which the host may stop while a call waits on a person.
+
+    A call held for human approval can wait minutes; that time is not the script's, so the host
+    wraps the wait in `with clock.paused():` and the run's deadline moves by as much. Pauses may
+    overlap (`parallel` calls held together): the clock runs again when the last one ends. The
+    sandbox attaches the run's cancel scope; a clock used before that (or never) just counts.
+    """
+
+    def __init__(self) -> None:
+        self._scope: anyio.CancelScope | None = None
+        self._active = 0
+        self._remaining = 0.0
+        self.paused_s = 0.0
+        """Total time the clock stood still."""
+
+    def attach(self, scope: anyio.CancelScope) -> None:
+        """Called by the sandbox with the scope whose deadline is the run's wall clock."""
+        self._scope = scope
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the run's wall clock for the duration of the block."""
+        started = time.monotonic()
+        if self._active == 0 and self._scope is not None:
+            self._remaining = max(0.0, self._scope.deadline - started)
+            self._scope.deadline = math.inf
+        self._active += 1
+        try:
+            yield
+        finally:
+            self._active -= 1
+            now = time.monotonic()
+            if self._active == 0:
+                self.paused_s += now - started
+                if self._scope is not None:
+                    self._scope.deadline = now + self._remaining
 
 
 class HostCallError(Exception):
@@ -147,8 +192,12 @@ class Sandbox(Protocol):
         bindings: Bindings,
         host: HostCall,
         limits: Limits | None = None,
+        clock: RunClock | None = None,
     ) -> RunResult:
-        """Run `code` to completion or to a limit; never raises for script faults."""
+        """Run `code` to completion or to a limit; never raises for script faults.
+
+        `clock`, when given, lets `host` stop the wall clock while a call waits (see `RunClock`).
+        """
         ...
 
     async def aclose(self) -> None:

@@ -122,6 +122,8 @@ class Bridge:
             for call in calls
         ]
         reply = self._channel({"op": "call", "mode": mode, "calls": wire})
+        # Time a call spent held for review is not the script's (RunClock on the gateway side).
+        self._deadline += float(reply.get("paused_s") or 0.0)
         fault = reply.get("fault")
         if fault is not None:
             index = fault.get("index") or 0

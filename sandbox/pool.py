@@ -20,6 +20,7 @@ from .api import (
     EngineName,
     HostCall,
     Limits,
+    RunClock,
     RunResult,
     RunStats,
     SandboxClosed,
@@ -90,7 +91,15 @@ class WorkerPool:
         for worker in workers:
             self._idle_in.send_nowait(worker)
 
-    async def run(self, code: str, *, bindings: Bindings, host: HostCall, limits: Limits | None = None) -> RunResult:
+    async def run(
+        self,
+        code: str,
+        *,
+        bindings: Bindings,
+        host: HostCall,
+        limits: Limits | None = None,
+        clock: RunClock | None = None,
+    ) -> RunResult:
         """Run `code` on a free worker; see `sandbox.Sandbox.run`."""
         if self._closed or not self._started:
             raise SandboxClosed("the sandbox is closed" if self._closed else "call start() first")
@@ -102,7 +111,9 @@ class WorkerPool:
             self._running.add(scope)
             try:
                 limits = limits or self.default_limits
-                outcome = await run_on_worker(worker, code, bindings=bindings, host=host, limits=limits)
+                outcome = await run_on_worker(
+                    worker, code, bindings=bindings, host=host, limits=limits, clock=clock
+                )
             except WorkerDied:
                 pass  # killed by aclose() (the only other killer, the deadline, returns a result)
             finally:

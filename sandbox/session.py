@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from .api import Bindings, HostCall, Limits, RunResult, RunStats, ScriptError
+from .api import Bindings, HostCall, Limits, RunClock, RunResult, RunStats, ScriptError
 from .engines import SELF_INTERRUPTING
 from .framing import MAX_FRAME_BYTES, FrameError
 from .hostcalls import CallBudget, serve_calls, timeout_reply
@@ -66,8 +66,11 @@ async def _death_error(worker: WorkerProcess, stderr_mark: int, limits: Limits) 
 class _Run:
     """State of one run on the gateway side."""
 
-    def __init__(self, worker: WorkerProcess, bindings: Bindings, host: HostCall, limits: Limits) -> None:
+    def __init__(
+        self, worker: WorkerProcess, bindings: Bindings, host: HostCall, limits: Limits, clock: RunClock | None
+    ) -> None:
         self.worker = worker
+        self.clock = clock
         self.host = host
         self.limits = limits
         self.started = time.monotonic()
@@ -110,8 +113,12 @@ class _Run:
                     await self.worker.send(timeout_reply(self.limits))
                     continue
                 self.in_call = True
+                paused_before = self.clock.paused_s if self.clock is not None else 0.0
                 reply = await serve_calls(message, host=self.host, bindings=self.bindings, budget=self.budget)
                 self.in_call = False
+                if self.clock is not None and self.clock.paused_s > paused_before:
+                    # The worker keeps its own copy of the deadline: move it by the same amount.
+                    reply["paused_s"] = self.clock.paused_s - paused_before
                 try:
                     await self.worker.send(reply)
                 except FrameError:
@@ -127,7 +134,9 @@ class _Run:
         await self.worker.send({"op": "run", "code": code, "bindings": wire_bindings, "limits": asdict(self.limits)})
         # One scope for the whole run (not one per host call): cheaper, and the deadline
         # covers host calls and computation alike.
-        with anyio.move_on_after(self.deadline - time.monotonic()):
+        with anyio.move_on_after(self.deadline - time.monotonic()) as scope:
+            if self.clock is not None:
+                self.clock.attach(scope)  # a call held for review stops the clock (RunClock)
             return await self.serve()
         if self.in_call:  # the script waits for a host call that was just cancelled
             await self.worker.send(timeout_reply(self.limits))
@@ -140,13 +149,19 @@ class _Run:
 
 
 async def run_on_worker(
-    worker: WorkerProcess, code: str, *, bindings: Bindings, host: HostCall, limits: Limits
+    worker: WorkerProcess,
+    code: str,
+    *,
+    bindings: Bindings,
+    host: HostCall,
+    limits: Limits,
+    clock: RunClock | None = None,
 ) -> Outcome:
     """Run `code` on `worker` and turn what comes back into a `RunResult`.
 
     Raises WorkerDied only when the gateway itself killed the worker (shutdown, cancellation).
     """
-    run = _Run(worker, bindings, host, limits)
+    run = _Run(worker, bindings, host, limits, clock)
     try:
         return await run.converse(code)
     except WorkerDied:

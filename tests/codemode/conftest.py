@@ -22,7 +22,17 @@ from mcp_gateway.config.models import CodeModeSettings, SandboxSettings
 from mcp_gateway.errors import NotFoundError
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.invocation import CallContext, CallMode, ProgressFn
-from sandbox.api import Bindings, HostCall, HostCallError, HostCallRequest, Limits, RunResult, RunStats, ScriptError
+from sandbox.api import (
+    Bindings,
+    HostCall,
+    HostCallError,
+    HostCallRequest,
+    Limits,
+    RunClock,
+    RunResult,
+    RunStats,
+    ScriptError,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -171,7 +181,15 @@ class FakeSandbox:
     scripts: dict[str, Script] = field(default_factory=dict)
     runs: list[tuple[str, Bindings, Limits | None]] = field(default_factory=list)
 
-    async def run(self, code: str, *, bindings: Bindings, host: HostCall, limits: Limits | None = None) -> RunResult:
+    async def run(
+        self,
+        code: str,
+        *,
+        bindings: Bindings,
+        host: HostCall,
+        limits: Limits | None = None,
+        clock: RunClock | None = None,
+    ) -> RunResult:
         self.runs.append((code, bindings, limits))
         if code == "raise":
             raise RuntimeError("pool closed")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import pytest
-from sandbox_helpers import FakeHost, percentile, rss_kb, run
+from sandbox_helpers import BINDINGS, FakeHost, percentile, rss_kb, run
 
-from sandbox import WorkerPool, create_sandbox
+from sandbox import HostCallRequest, Limits, RunClock, WorkerPool, create_sandbox
 
 LOOP_BOMB = "for i in range(1 << 30):\n    for j in range(1 << 30):\n        x = i"
 RECURSION_BOMB = "def f(n):\n    return f(n + 1)\nf(0)"
@@ -117,3 +119,32 @@ async def test_doubling_bombs_leave_the_gateway_flat(engine_name: str) -> None:
         assert rss_kb() - rss_before < 20 * 1024
         assert percentile(latencies, 0.99) < 0.5, sorted(latencies)[-5:]  # typically ~30 ms
         assert len(pool.worker_pids()) == 3
+
+
+async def test_a_paused_clock_does_not_count_toward_the_wall_clock(sandbox: WorkerPool) -> None:
+    """A call held for review waits longer than the whole run may take, and the run still ends well."""
+    clock = RunClock()
+    host = FakeHost()
+
+    async def held(call: HostCallRequest) -> Any:
+        if call.method == "slow":
+            with clock.paused():
+                return await host(call)
+        return await host(call)
+
+    with anyio.fail_after(20):
+        result = await sandbox.run(
+            'a = github.slow(s=0.6, n=1)\nb = github.slow(s=0.05, n=2)\nresult = a + b',
+            bindings=BINDINGS,
+            host=held,
+            limits=Limits(timeout_s=0.5),
+            clock=clock,
+        )
+    assert result.error is None, result.error
+    assert result.result == 3
+    assert clock.paused_s >= 0.6
+
+
+async def test_without_a_pause_the_same_wait_times_out(sandbox: WorkerPool) -> None:
+    result = await run(sandbox, "result = github.slow(s=0.6, n=1)", timeout_s=0.3)
+    assert result.error is not None and result.error.kind == "limit"
