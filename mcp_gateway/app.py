@@ -23,14 +23,17 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
+from mcp_gateway.admin.approvals import approval_routes
 from mcp_gateway.admin.keys import key_routes, require_admin
 from mcp_gateway.admin.servers import server_status_routes
+from mcp_gateway.approvals import ApprovalQueue, ApprovalStore, MemoryApprovalStore, SQLiteApprovalStore
 from mcp_gateway.catalog.catalog import Catalog
 from mcp_gateway.catalog.model import CatalogTool
 from mcp_gateway.codemode import CodeMode
 from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import ForbiddenError
 from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
+from mcp_gateway.governance.views import ToolPolicy
 from mcp_gateway.reload import ConfigWatcher
 from mcp_gateway.server.fastpath import StatelessToolCalls
 from mcp_gateway.server.handlers import build_mcp_server
@@ -68,6 +71,7 @@ class GatewayState:
     codemode: CodeMode | None = None
     watcher: ConfigWatcher | None = None
     invoker: GatewayInvoker | None = None
+    approvals: ApprovalQueue | None = None
     sandbox: Sandbox | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -87,6 +91,8 @@ class GatewayState:
         """Swap in a validated config: views first (may refuse), then upstreams; sessions stay."""
         if self.governance is not None:
             self.governance.replace(config, api_key=config.gateway.api_key)
+        if self.approvals is not None:
+            self.approvals.configure(config.approvals)
         if config.gateway.model_dump(exclude={"api_key"}) != self.config.gateway.model_dump(exclude={"api_key"}):
             logger.warning("changes under 'gateway' (listener, limits) take effect after a restart")
         old_code_mode, self.config = self.config.code_mode, config
@@ -129,6 +135,17 @@ class GatewayState:
         return self.governance.group_filter(identity, group)
 
 
+async def _build_approvals(config: GatewayConfig, data_dir: Path | None, stack: AsyncExitStack) -> ApprovalQueue:
+    store: ApprovalStore = (
+        await SQLiteApprovalStore.open(data_dir / "approvals.db") if data_dir is not None else MemoryApprovalStore()
+    )
+    stack.push_async_callback(store.aclose)
+    queue = ApprovalQueue(store, config.approvals)
+    await queue.start()
+    stack.push_async_callback(queue.aclose)  # runs first: waiting callers get an answer
+    return queue
+
+
 async def _build_governance(config: GatewayConfig, data_dir: Path | None, stack: AsyncExitStack) -> Governance:
     store = await SQLiteKeyStore.open(data_dir / "keys.db") if data_dir is not None else MemoryKeyStore()
     if hasattr(store, "aclose"):
@@ -154,11 +171,11 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     )
     state.views = views
 
-    async def admit(identity: Identity, server: str, tool: str) -> object:
+    async def admit(identity: Identity, server: str, tool: str) -> ToolPolicy:
         assert state.governance is not None  # requests only arrive once the lifespan built it
         return await state.governance.admit_tool_call(identity, server, tool)
 
-    invoker = GatewayInvoker(upstreams, admit=lambda: admit)
+    invoker = GatewayInvoker(upstreams, admit=lambda: admit, approvals=lambda: state.approvals)
     state.invoker = invoker
     server, handlers, keep_alive = build_mcp_server(
         name="mcp-gateway",
@@ -230,6 +247,9 @@ def _lifespan(
             state.authenticator = governance.authenticate
             governance.view_listeners.append(lambda change: changed[0].set())
             admin_router.routes.extend(key_routes(governance))
+            state.approvals = await _build_approvals(state.config, data_dir, stack)
+            approvals = state.approvals
+            admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
             sandbox_settings = state.config.code_mode.sandbox
             state.sandbox = await stack.enter_async_context(
                 create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mcp_gateway.admin.approvals_cli import register_approvals_commands
+from mcp_gateway.admin.client import admin_request
 from mcp_gateway.config import GatewayConfig, load_config, resolve_config_path
 from mcp_gateway.errors import ConfigError
 from mcp_gateway.governance.keys_cli import key_store_path, register_keys_commands
@@ -81,23 +83,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _admin_get(args: argparse.Namespace, path: str, method: str = "GET") -> dict[str, Any] | None:
     """Call the running gateway's admin API; print the reason and return None on failure."""
-    import httpx2
-
-    url = args.gateway.rstrip("/") + path
-    headers = {"Authorization": f"Bearer {args.admin_key}"} if args.admin_key else {}
-    try:
-        response = httpx2.request(method, url, headers=headers, timeout=10)
-    except httpx2.HTTPError as exc:
-        print(f"cannot reach the gateway at {url}: {exc}", file=sys.stderr)
-        return None
-    body: dict[str, Any] = (
-        response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-    )
-    if response.status_code >= 400:
-        message = body.get("error", {}).get("message", response.text)
-        print(f"{url}: HTTP {response.status_code}: {message}", file=sys.stderr)
-        return None
-    return body
+    return admin_request(args.gateway, args.admin_key, path, method=method)
 
 
 def _cmd_reload(args: argparse.Namespace) -> int:
@@ -151,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--admin-key", default=os.environ.get("MCP_GATEWAY_ADMIN_KEY"), help="env MCP_GATEWAY_ADMIN_KEY"
         )
         remote.set_defaults(func=func)
+    register_approvals_commands(sub)
     keys = register_keys_commands(sub, resolve=_keys_store)
     with_config(keys)
     keys.add_argument("--data-dir", help="persistent state (env MCP_GATEWAY_DATA_DIR)")

@@ -13,7 +13,10 @@ translated at the boundary where they enter (`raise ... from exc`).
     │   ├── AuthenticationError    missing, unknown or revoked credential (HTTP 401)
     │   ├── ForbiddenError         disabled key, or an admin route with a virtual key (HTTP 403)
     │   ├── RateLimitError         over a request/token rate limit (HTTP 429)
-    │   └── BudgetExceededError    over a money budget (HTTP 402)
+    │   ├── BudgetExceededError    over a money budget (HTTP 402)
+    │   └── ApprovalError          a call needing approval was not approved
+    │       ├── ApprovalDenied         denied by policy or by a reviewer (HTTP 403)
+    │       └── ApprovalTimeout        no decision within approvals.timeout_s (HTTP 408)
     └── SandboxError           Code Mode could not run a script (see `sandbox.errors` for the leaf)
 
 Protocol errors (malformed JSON-RPC, unknown method) are JSON-RPC errors produced by the MCP SDK.
@@ -24,6 +27,9 @@ exceptions once they cross the downstream boundary.
 from __future__ import annotations
 
 __all__ = [
+    "ApprovalDenied",
+    "ApprovalError",
+    "ApprovalTimeout",
     "AuthenticationError",
     "BudgetExceededError",
     "ConfigError",
@@ -117,6 +123,22 @@ class BudgetExceededError(PolicyError):
     """A money budget is spent until its period resets."""
 
     status = 402
+
+
+class ApprovalError(PolicyError):
+    """A tool call that needs approval did not get it; the details name the call and the decision."""
+
+
+class ApprovalDenied(ApprovalError):
+    """Refused by an approval policy (`deny`) or by a reviewer."""
+
+    status = 403
+
+
+class ApprovalTimeout(ApprovalError):
+    """Held for review, and nobody decided in time (or the gateway stopped while it waited)."""
+
+    status = 408
 
 
 class SandboxError(GatewayError):

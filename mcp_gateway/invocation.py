@@ -8,7 +8,8 @@ check, (later) approval and limits, upstream call, logging with its parent.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import mcp_types as types
@@ -16,12 +17,27 @@ import mcp_types as types
 from mcp_gateway.catalog.model import CatalogTool
 from mcp_gateway.governance.identity import Identity
 
-__all__ = ["CallContext", "CallMode", "ProgressFn", "ToolInvoker"]
+__all__ = ["CallContext", "CallMode", "ProgressFn", "ScriptContext", "ToolInvoker"]
 
 CallMode = Literal["direct", "code"]
 
 ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
 """`(progress, total, message)`: forwards an upstream progress notification to the caller."""
+
+
+@dataclass(slots=True)
+class ScriptContext:
+    """The `executeToolCode` run a tool call comes from: shown to reviewers of its held calls.
+
+    `reachable` are the tools the script references (found before it ran); `calls` grows as
+    it calls them (`{"tool", "arguments", "status"}`); `pause()` stops the script's wall clock
+    while a call waits for a reviewer.
+    """
+
+    code: str
+    reachable: tuple[str, ...] = ()
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    pause: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +52,7 @@ class CallContext:
     request_id: str | None = None
     client_name: str | None = None
     client_version: str | None = None
+    script: ScriptContext | None = None
 
 
 class ToolInvoker(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,14 @@ from mcp_gateway.codemode.meta_tools import (
     meta_tool_definitions,
     parse_arguments,
 )
+from mcp_gateway.codemode.references import reachable_tools
 from mcp_gateway.codemode.results import render_run
 from mcp_gateway.codemode.texts import Texts
 from mcp_gateway.codemode.view import BindingFor, CodeView, ViewBuilder
 from mcp_gateway.config.models import CodeModeSettings
 from mcp_gateway.errors import NotFoundError, SandboxError
-from mcp_gateway.invocation import CallContext, ProgressFn, ToolInvoker
-from sandbox.api import Limits, Sandbox
+from mcp_gateway.invocation import CallContext, ProgressFn, ScriptContext, ToolInvoker
+from sandbox.api import Limits, RunClock, Sandbox
 
 __all__ = ["CodeMode"]
 
@@ -123,9 +125,11 @@ class CodeMode:
     async def _execute(
         self, code: str, view: CodeView, ctx: CallContext, call_id: str, progress: ProgressFn | None
     ) -> types.CallToolResult:
+        clock = RunClock()
+        script = ScriptContext(code=code, reachable=reachable_tools(code, view.routes), pause=clock.paused)
         host = ScriptHost(
             view=view,
-            ctx=ctx,
+            ctx=dataclasses.replace(ctx, script=script),
             invoker=self._invoker,
             call_id=call_id,
             validators=self._validators,
@@ -133,7 +137,7 @@ class CodeMode:
             progress=progress,
         )
         try:
-            run = await self._sandbox.run(code, bindings=view.bindings, host=host, limits=self._limits)
+            run = await self._sandbox.run(code, bindings=view.bindings, host=host, limits=self._limits, clock=clock)
         except Exception as exc:  # the sandbox is a leaf with its own errors; translate at the boundary
             raise SandboxError(f"executeToolCode could not run: {exc}") from exc
         return render_run(run, self._texts, budget=self._budget, output_limit=self._limits.max_output_bytes)

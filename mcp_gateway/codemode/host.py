@@ -48,6 +48,17 @@ class ScriptHost:
         self._progress = progress
         self.calls_done = 0
         """Tool calls that returned (successfully or not), for progress reports."""
+        self._relayed = 0
+
+    async def _relay(self, progress: float, total: float | None, message: str | None) -> None:
+        """A call's own progress (held for review, or an upstream's report) as the script's.
+
+        MCP progress must increase: report `calls_done` plus a growing fraction, below the next
+        whole number that a finished call reports.
+        """
+        assert self._progress is not None
+        self._relayed += 1
+        await self._progress(self.calls_done + min(self._relayed * 1e-3, 0.999), None, message)
 
     async def __call__(self, request: HostCallRequest) -> Any:
         """Run one call from the script and return its decoded result."""
@@ -69,10 +80,20 @@ class ScriptHost:
         except ArgumentError as exc:
             raise HostCallError(str(exc)) from None
         call = bound.call_name
+        script = self._ctx.script
+        record: dict[str, Any] = {"tool": call, "arguments": arguments, "status": "running"}
+        if script is not None:
+            script.calls.append(record)  # what reviewers of a later held call see it has done
         try:
             result = await self._invoker.call_tool(
-                self._ctx, bound.tool, arguments, mode="code", parent_id=self._call_id
+                self._ctx,
+                bound.tool,
+                arguments,
+                mode="code",
+                parent_id=self._call_id,
+                progress=self._relay if self._progress is not None else None,
             )
+            record["status"] = "error" if result.is_error else "ok"
         except NotFoundError:
             # The same answer as for a tool that does not exist: existence must not leak.
             raise HostCallError(texts.message("unknown_call", call=call, line=line)) from None
@@ -87,6 +108,8 @@ class ScriptHost:
             raise HostCallError(texts.message("internal_error", call=call, line=line)) from None
         finally:
             self.calls_done += 1
+            if record["status"] == "running":
+                record["status"] = "failed"
         if self._progress is not None:
             await self._progress(float(self.calls_done), None, call)
         if result.is_error:

@@ -161,6 +161,13 @@ class VirtualKey(_Member):
     team: str | None = None
     customer: str | None = Field(None, description="For keys without a team; must match the team's if both.")
     disabled: bool = Field(False, description="Known but refused with 403.")
+    approval: Approval | None = Field(
+        None, description="A floor for every call of this key: review or deny them all (the strictest policy wins)."
+    )
+    reviewer_for: list[str] = Field(
+        default_factory=list,
+        description="Tool groups whose held calls this key may approve or deny ('*': all). Admins review everything.",
+    )
 
     @model_validator(mode="after")
     def _one_secret(self) -> VirtualKey:
@@ -235,6 +242,11 @@ def _reference_problems(section: GovernanceSection) -> list[InitErrorDetails]:
             elif key_team is not None and key_team.customer != vkey.customer:
                 message = f"team {vkey.team!r} belongs to customer {key_team.customer!r}, not {vkey.customer!r}"
                 problems.append(_problem(("virtual_keys", name, "customer"), vkey.customer, message))
+        for i, group in enumerate(vkey.reviewer_for):
+            if group != "*" and group not in section.tool_groups:
+                known = ", ".join(section.tool_groups) or "none defined"
+                message = f"unknown tool group {group!r} (known: {known}; '*' for all)"
+                problems.append(_problem(("virtual_keys", name, "reviewer_for", i), group, message))
         digest = vkey.digest()
         field = "key" if vkey.key is not None else "key_hash"
         if digest in seen:

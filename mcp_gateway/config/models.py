@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mcp_gateway.config.approvals import ApprovalSettings
 from mcp_gateway.config.governance import GovernanceSection
 
 __all__ = [
@@ -145,6 +146,7 @@ class GatewayConfig(GovernanceSection):
 
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     code_mode: CodeModeSettings = Field(default_factory=CodeModeSettings)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
 
     @field_validator("servers")

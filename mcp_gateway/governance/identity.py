@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,3 +48,11 @@ class Identity:
     view: ToolView | None = field(default=None, repr=False)
     limit_scopes: tuple[LimitScope, ...] = field(default=(), repr=False)
     group_limits: Mapping[str, LimitScope] = field(default_factory=dict, repr=False)
+    approval: str = "auto"
+    """The key's own approval floor (`auto`, `review`, `deny`); group and tool rules may be stricter."""
+    reviewer_for: frozenset[str] = frozenset()
+    """Tool groups whose held calls this key may decide (`*`: all)."""
+
+    def may_review(self, groups: Iterable[str]) -> bool:
+        """Whether this caller may decide a held call granted by `groups`."""
+        return self.is_admin or "*" in self.reviewer_for or not self.reviewer_for.isdisjoint(groups)

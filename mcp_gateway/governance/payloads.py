@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_gateway.errors import (
+    ApprovalDenied,
+    ApprovalTimeout,
     AuthenticationError,
     BudgetExceededError,
     ForbiddenError,
@@ -22,6 +24,8 @@ from mcp_gateway.errors import (
 __all__ = ["error_payload", "error_type", "retry_after"]
 
 _TYPES: tuple[tuple[type[PolicyError], str], ...] = (
+    (ApprovalDenied, "approval_denied"),
+    (ApprovalTimeout, "approval_timeout"),
     (AuthenticationError, "authentication_error"),
     (ForbiddenError, "forbidden"),
     (RateLimitError, "rate_limit_exceeded"),

@@ -47,6 +47,8 @@ class KeyEntry:
     description: str = ""
     digest: str = field(default="", repr=False)
     rules: tuple[LimitRule, ...] = field(default=(), repr=False)
+    approval: str | None = None
+    reviewer_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,8 @@ def _config_entries(section: GovernanceSection) -> list[KeyEntry]:
             description=vkey.description,
             digest=vkey.digest(),
             rules=member_rules(vkey),
+            approval=vkey.approval,
+            reviewer_for=tuple(vkey.reviewer_for),
         )
         for name, vkey in section.virtual_keys.items()
     ]
@@ -229,6 +233,8 @@ class _Builder:
             view=view,
             limit_scopes=tuple(s for s in scopes if s is not None),
             group_limits=group_limits,
+            approval=entry.approval or "auto",
+            reviewer_for=frozenset(entry.reviewer_for),
         )
 
     def version(self, name: str, view: ToolView) -> int:
