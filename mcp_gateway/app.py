@@ -26,6 +26,7 @@ from starlette.types import ASGIApp
 from mcp_gateway.admin.approvals import approval_routes
 from mcp_gateway.admin.keys import key_routes, require_admin
 from mcp_gateway.admin.servers import server_status_routes
+from mcp_gateway.admin.web import WebSources, web_routes
 from mcp_gateway.approvals import ApprovalQueue, ApprovalStore, MemoryApprovalStore, SQLiteApprovalStore
 from mcp_gateway.catalog.catalog import Catalog
 from mcp_gateway.catalog.model import CatalogTool
@@ -250,6 +251,8 @@ def _lifespan(
             state.approvals = await _build_approvals(state.config, data_dir, stack)
             approvals = state.approvals
             admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
+            web = WebSources(lambda: governance, lambda: approvals, state.upstreams, lambda: state.config)
+            admin_router.routes.extend(web_routes(web))
             sandbox_settings = state.config.code_mode.sandbox
             state.sandbox = await stack.enter_async_context(
                 create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)

@@ -179,6 +179,18 @@ class Governance:
             raise ForbiddenError("virtual keys cannot use the admin API; use the admin key")
         raise AuthenticationError("invalid admin key")
 
+    def resolve_digest(self, digest: str) -> Identity | None:
+        """The identity whose key hashes to `digest` now (admin first); None if it is unknown,
+        revoked or disabled. For callers that keep a key's digest rather than the key (web sessions)."""
+        snap = self._snapshot
+        if snap.admin_digest is not None and hmac.compare_digest(digest, snap.admin_digest):
+            return Identity("admin", allows=_deny_all, is_admin=True, key_id="admin")
+        if snap.mode == "keys":
+            return snap.active.get(digest)
+        if snap.mode == "single" and snap.single_digest is not None and hmac.compare_digest(digest, snap.single_digest):
+            return snap.default
+        return None
+
     def current(self, identity: Identity) -> Identity | None:
         """The up-to-date identity for the same key after a reload; None if it is gone or refused."""
         fresh = self._snapshot.by_name.get(identity.key_name)
