@@ -49,6 +49,7 @@ class _Drafts:
     errors: dict[str, str] = field(default_factory=dict)
     arguments: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    """By `<approval id>:<approve|deny>`: the reason typed into that form."""
 
 
 def approval_page_routes(site: Site) -> list[Route]:
@@ -85,7 +86,7 @@ def approval_page_routes(site: Site) -> list[Route]:
         if fields is None:
             return site.error(request, viewer, 403, "The form was not sent by this session (CSRF token mismatch).")
         reason = fields.get("reason", "").strip() or None
-        drafts = _Drafts(reasons={approval_id: fields.get("reason", "")})
+        drafts = _Drafts(reasons={f"{approval_id}:{action}": fields.get("reason", "")})
         arguments: dict[str, Any] | None = None
         if action == "approve" and fields.get("arguments", "").strip():
             drafts.arguments[approval_id] = fields["arguments"]
