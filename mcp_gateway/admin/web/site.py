@@ -120,7 +120,7 @@ class Site:
         nav = [
             (f"{PREFIX}/{slug}", label, request.url.path.startswith(f"{PREFIX}/{slug}"))
             for slug, label, admin_only in _NAV
-            if viewer is not None and (viewer.is_admin or not admin_only)
+            if viewer is not None and (viewer.is_admin or not admin_only) and self._has_page(slug)
         ]
         return self.renderer.page(
             template,
@@ -131,6 +131,9 @@ class Site:
             prefix=PREFIX,
             **ctx,
         )
+
+    def _has_page(self, slug: str) -> bool:
+        return slug != "logs" or self.sources.logs is not None
 
     def error(self, request: Request, viewer: Viewer | None, status: int, message: str) -> Response:
         """An error page with `status`."""
