@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 
 from mcp_gateway.admin.approvals import approval_routes
 from mcp_gateway.admin.keys import key_routes, require_admin
+from mcp_gateway.admin.logs import log_routes
 from mcp_gateway.admin.servers import server_status_routes
 from mcp_gateway.approvals import ApprovalQueue, ApprovalStore, MemoryApprovalStore, SQLiteApprovalStore
 from mcp_gateway.catalog.catalog import Catalog
@@ -34,7 +35,9 @@ from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import ForbiddenError
 from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
 from mcp_gateway.governance.views import ToolPolicy
+from mcp_gateway.observability import GatewayMetrics, LogWriter, Redactor, metrics_app, open_log_store
 from mcp_gateway.reload import ConfigWatcher
+from mcp_gateway.server.audit import Audit, count_decisions, count_sandbox_runs
 from mcp_gateway.server.fastpath import StatelessToolCalls
 from mcp_gateway.server.handlers import build_mcp_server
 from mcp_gateway.server.identity import Authenticator, GroupScope, IdentityMiddleware, not_started
@@ -72,6 +75,8 @@ class GatewayState:
     watcher: ConfigWatcher | None = None
     invoker: GatewayInvoker | None = None
     approvals: ApprovalQueue | None = None
+    audit: Audit | None = None
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     sandbox: Sandbox | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -119,7 +124,11 @@ class GatewayState:
         if self.sandbox is None or self.invoker is None:
             return
         self.codemode = CodeMode(
-            settings=self.config.code_mode, sandbox=self.sandbox, invoker=self.invoker, binding_for=self.binding_for
+            settings=self.config.code_mode,
+            sandbox=self.sandbox,
+            invoker=self.invoker,
+            binding_for=self.binding_for,
+            on_run=count_sandbox_runs(self.metrics),
         )
 
     def require_admin(self, request: Request) -> Identity:
@@ -144,6 +153,18 @@ async def _build_approvals(config: GatewayConfig, data_dir: Path | None, stack: 
     await queue.start()
     stack.push_async_callback(queue.aclose)  # runs first: waiting callers get an answer
     return queue
+
+
+async def _build_audit(state: GatewayState, data_dir: Path | None, stack: AsyncExitStack) -> Audit | None:
+    settings = state.config.logging
+    if not settings.enabled:
+        return None
+    store = await open_log_store(settings, data_dir)
+    stack.push_async_callback(store.aclose)
+    writer = LogWriter(store, settings)
+    stack.push_async_callback(writer.aclose)  # runs before the store closes: flushes every record
+    state.metrics.bind(writer=writer)
+    return Audit(writer, Redactor(settings.redact), state.metrics, max_result_bytes=settings.max_result_bytes)
 
 
 async def _build_governance(config: GatewayConfig, data_dir: Path | None, stack: AsyncExitStack) -> Governance:
@@ -175,7 +196,9 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         assert state.governance is not None  # requests only arrive once the lifespan built it
         return await state.governance.admit_tool_call(identity, server, tool)
 
-    invoker = GatewayInvoker(upstreams, admit=lambda: admit, approvals=lambda: state.approvals)
+    invoker = GatewayInvoker(
+        upstreams, admit=lambda: admit, approvals=lambda: state.approvals, audit=lambda: state.audit
+    )
     state.invoker = invoker
     server, handlers, keep_alive = build_mcp_server(
         name="mcp-gateway",
@@ -186,6 +209,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         upstreams=upstreams,
         codemode=lambda: state.codemode,
         notifier=notifier,
+        audit=lambda: state.audit,
     )
     state.extra["keep_alive"] = (handlers, *keep_alive)
     session_manager = build_session_manager(server, config.gateway)
@@ -213,6 +237,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
             require_admin=state.require_admin,
             reload=state.watcher.reload if state.watcher is not None else None,
         ),
+        Route("/metrics", metrics_app(state.metrics), methods=["GET"]),
         Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
@@ -249,7 +274,13 @@ def _lifespan(
             admin_router.routes.extend(key_routes(governance))
             state.approvals = await _build_approvals(state.config, data_dir, stack)
             approvals = state.approvals
+            approvals.listeners.append(count_decisions(state.metrics))
             admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
+            state.metrics.bind(upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count)
+            audit = state.audit = await _build_audit(state, data_dir, stack)
+            if audit is not None:
+                writer = audit.writer
+                admin_router.routes.extend(log_routes(lambda: governance, lambda: writer.store, lambda: writer))
             sandbox_settings = state.config.code_mode.sandbox
             state.sandbox = await stack.enter_async_context(
                 create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)
@@ -259,6 +290,8 @@ def _lifespan(
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")
                 tg.start_soon(governance.run_key_sync, name="key-sync")
+                if audit is not None:
+                    tg.start_soon(audit.writer.run, name="log-writer")
                 if state.watcher is not None:
                     tg.start_soon(state.watcher.watch_file, name="config-file")
                     tg.start_soon(state.watcher.watch_sighup, name="config-sighup")

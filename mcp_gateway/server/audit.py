@@ -1,0 +1,252 @@
+"""Audit records and metrics for tool calls and MCP requests: built on the request path, written off it.
+
+`Audit` turns what happened (a tool call's context, its result or exception, its approval) into
+one `LogRecord` for the `LogWriter` (which batches and writes it later) and into metrics. The
+gateway builds it in the lifespan; `GatewayInvoker` records every tool call it runs, direct or from
+a script, `run_tool_call` records the meta-tool calls (the parent of a script's calls) and
+tools/call requests refused before a tool was found, and `audit_middleware` records every other MCP
+request (`tools/list`, `resources/read`, ...).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import mcp_types as types
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+
+from mcp_gateway.approvals import HeldCall
+from mcp_gateway.errors import (
+    ApprovalDenied,
+    ApprovalError,
+    ApprovalTimeout,
+    GatewayError,
+    PolicyError,
+    UpstreamTimeout,
+)
+from mcp_gateway.governance.identity import Identity
+from mcp_gateway.invocation import CallContext, CallMode
+from mcp_gateway.observability import GatewayMetrics, LogRecord, LogWriter, Redactor
+from mcp_gateway.observability.records import ApprovalDecision, LogStatus
+from sandbox.api import RunResult
+
+__all__ = ["Audit", "CallOutcome", "audit_middleware", "count_decisions", "count_sandbox_runs"]
+
+_ERROR_TEXT = 1000  # an error message is kept whole up to this many characters
+
+
+@dataclass(slots=True)
+class CallOutcome:
+    """What the invoker learned while running a call, beyond its result."""
+
+    approval: ApprovalDecision | None = None
+    reviewer: str | None = None
+    cost: float = 0.0
+    ran_arguments: dict[str, Any] | None = None
+    """Set when a reviewer edited the arguments: what actually ran."""
+
+
+def _status_of(error: BaseException) -> LogStatus:
+    if isinstance(error, ApprovalTimeout | UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, PolicyError):
+        return "denied"
+    return "error"
+
+
+def _approval_of(error: BaseException) -> ApprovalDecision | None:
+    if isinstance(error, ApprovalDenied):
+        return "denied"
+    if isinstance(error, ApprovalError):
+        return "timeout"
+    return None
+
+
+def _error_text(result: types.CallToolResult) -> str:
+    text = " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+    return text[:_ERROR_TEXT] or "the tool reported an error"
+
+
+class Audit:
+    """Builds records and metrics; everything heavy happens in the writer's batches."""
+
+    def __init__(
+        self, writer: LogWriter, redactor: Redactor, metrics: GatewayMetrics | None, *, max_result_bytes: int
+    ) -> None:
+        self.writer = writer
+        self.redactor = redactor
+        self.metrics = metrics
+        self.max_result_bytes = max_result_bytes
+
+    def tool_call(
+        self,
+        *,
+        log_id: str,
+        ctx: CallContext,
+        server: str | None,
+        tool: str,
+        arguments: dict[str, Any],
+        mode: CallMode,
+        parent_id: str | None,
+        started: float,
+        latency_s: float,
+        result: types.CallToolResult | None = None,
+        error: BaseException | None = None,
+        outcome: CallOutcome | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Record one tool call: `result` when it returned, `error` when it raised."""
+        outcome = outcome or CallOutcome()
+        status: LogStatus = "ok"
+        message: str | None = None
+        result_text: str | None = None
+        size = 0
+        approval, reviewer = outcome.approval, outcome.reviewer
+        if result is not None:
+            dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+            result_text, size = self.redactor.result_text(server, tool, dumped, self.max_result_bytes)
+            if result.is_error:
+                status, message = "error", _error_text(result)
+        elif error is not None:
+            status = _status_of(error)
+            message = (str(error) if isinstance(error, GatewayError) else type(error).__name__)[:_ERROR_TEXT]
+            approval = _approval_of(error) or approval
+            if isinstance(error, ApprovalError):
+                reviewer = _str_or_none(error.details.get("reviewer"))
+        ran = outcome.ran_arguments
+        details = dict(extra or {})
+        if ran is not None:
+            details["original_arguments"] = self.redactor.redact(server, tool, arguments)
+        identity = ctx.identity
+        self.writer.submit(
+            LogRecord(
+                id=log_id,
+                kind="tool_call",
+                started_at=started,
+                ended_at=started + latency_s,
+                latency_ms=latency_s * 1000,
+                status=status,
+                parent_id=parent_id,
+                key_id=identity.key_id,
+                key_name=identity.key_name,
+                team=identity.team,
+                customer=identity.customer,
+                client_name=ctx.client_name,
+                client_version=ctx.client_version,
+                method="tools/call",
+                server=server,
+                tool=tool,
+                mode=mode,
+                arguments=self.redactor.redact(server, tool, ran if ran is not None else arguments),
+                result=result_text,
+                result_size=size,
+                error=message,
+                approval=approval,
+                reviewer=reviewer,
+                cost=outcome.cost,
+                extra=details,
+            )
+        )
+        if self.metrics is not None:
+            self.metrics.tool_call(server or "gateway", tool, status, latency_s)
+
+    def request(
+        self,
+        *,
+        method: str,
+        identity: Identity | None,
+        client: types.Implementation | None,
+        started: float,
+        latency_s: float,
+        error: BaseException | None,
+        name: str | None = None,
+    ) -> None:
+        """Record one MCP request other than a tool call."""
+        status: LogStatus = "ok" if error is None else _status_of(error)
+        self.writer.submit(
+            LogRecord(
+                kind="mcp_request",
+                started_at=started,
+                ended_at=started + latency_s,
+                latency_ms=latency_s * 1000,
+                status=status,
+                key_id=identity.key_id if identity is not None else None,
+                key_name=identity.key_name if identity is not None else None,
+                team=identity.team if identity is not None else None,
+                customer=identity.customer if identity is not None else None,
+                client_name=client.name if client is not None else None,
+                client_version=client.version if client is not None else None,
+                method=method,
+                tool=name,
+                error=(str(error) or type(error).__name__)[:_ERROR_TEXT] if error is not None else None,
+            )
+        )
+        if self.metrics is not None:
+            self.metrics.mcp_request(method, "ok" if error is None else "error", latency_s)
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _request_name(params: Mapping[str, Any] | None) -> str | None:
+    """The prompt name or resource URI a request is about, for the record."""
+    if params is None:
+        return None
+    value = params.get("name") or params.get("uri")
+    return str(value)[:500] if value is not None else None
+
+
+def audit_middleware(
+    audit: Callable[[], Audit | None], identity_of: Callable[[ServerRequestContext[Any, Any]], Identity | None]
+) -> Callable[[ServerRequestContext[Any, Any], CallNext], Any]:
+    """An SDK server middleware recording every request but `tools/call` (recorded per call)."""
+
+    async def record(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        current = audit()
+        if current is None or ctx.method == "tools/call" or ctx.request_id is None:
+            return await call_next(ctx)
+        started, t0 = time.time(), time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return await call_next(ctx)
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            client = ctx.session.client_params if ctx.session is not None else None
+            current.request(
+                method=ctx.method,
+                identity=identity_of(ctx),
+                client=client.client_info if client is not None else None,
+                started=started,
+                latency_s=time.perf_counter() - t0,
+                error=error,
+                name=_request_name(ctx.params),
+            )
+
+    return record
+
+
+def count_sandbox_runs(metrics: GatewayMetrics) -> Callable[[RunResult], None]:
+    """A Code Mode `on_run` hook: count each script run by outcome, and the workers it cost."""
+
+    def counted(run: RunResult) -> None:
+        metrics.sandbox_run(run.error.kind if run.error is not None else "ok")
+        if run.stats.worker_killed:
+            metrics.sandbox_kill(run.error.kind if run.error is not None else "unknown")
+
+    return counted
+
+
+def count_decisions(metrics: GatewayMetrics) -> Callable[[HeldCall], None]:
+    """An approval-queue listener: count each held call once it is decided."""
+
+    def counted(held: HeldCall) -> None:
+        if not held.pending:
+            metrics.approval_decided(held.status)
+
+    return counted
