@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mcp_gateway.config.governance import GovernanceSection
+from mcp_gateway.config.logging import LoggingSettings
 
 __all__ = [
     "CodeModeSettings",
@@ -146,6 +147,7 @@ class GatewayConfig(GovernanceSection):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     code_mode: CodeModeSettings = Field(default_factory=CodeModeSettings)
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @field_validator("servers")
     @classmethod
