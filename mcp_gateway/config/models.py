@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mcp_gateway.config.approvals import ApprovalSettings
 from mcp_gateway.config.governance import GovernanceSection
+from mcp_gateway.config.logging import LoggingSettings
 
 __all__ = [
     "CodeModeSettings",
@@ -148,6 +149,7 @@ class GatewayConfig(GovernanceSection):
     code_mode: CodeModeSettings = Field(default_factory=CodeModeSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @field_validator("servers")
     @classmethod
