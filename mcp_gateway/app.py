@@ -276,7 +276,9 @@ def _lifespan(
             approvals = state.approvals
             approvals.listeners.append(count_decisions(state.metrics))
             admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
-            state.metrics.bind(upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count)
+            state.metrics.bind(
+                upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count
+            )
             audit = state.audit = await _build_audit(state, data_dir, stack)
             if audit is not None:
                 writer = audit.writer

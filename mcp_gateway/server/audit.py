@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mcp_types as types
@@ -29,11 +29,11 @@ from mcp_gateway.errors import (
 )
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.invocation import CallContext, CallMode
-from mcp_gateway.observability import GatewayMetrics, LogRecord, LogWriter, Redactor
+from mcp_gateway.observability import GatewayMetrics, LogRecord, LogWriter, Redactor, new_log_id
 from mcp_gateway.observability.records import ApprovalDecision, LogStatus
 from sandbox.api import RunResult
 
-__all__ = ["Audit", "CallOutcome", "audit_middleware", "count_decisions", "count_sandbox_runs"]
+__all__ = ["Audit", "CallInFlight", "CallOutcome", "AuditMiddleware", "count_decisions", "count_sandbox_runs"]
 
 _ERROR_TEXT = 1000  # an error message is kept whole up to this many characters
 
@@ -47,6 +47,23 @@ class CallOutcome:
     cost: float = 0.0
     ran_arguments: dict[str, Any] | None = None
     """Set when a reviewer edited the arguments: what actually ran."""
+
+
+@dataclass(slots=True)
+class CallInFlight:
+    """A tool call being timed: what its record will say, filled in as the call goes."""
+
+    log_id: str
+    ctx: CallContext
+    server: str | None
+    tool: str
+    arguments: dict[str, Any]
+    mode: CallMode
+    parent_id: str | None
+    started: float
+    t0: float
+    outcome: CallOutcome = field(default_factory=CallOutcome)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _status_of(error: BaseException) -> LogStatus:
@@ -81,25 +98,39 @@ class Audit:
         self.metrics = metrics
         self.max_result_bytes = max_result_bytes
 
-    def tool_call(
+    def begin(
         self,
-        *,
-        log_id: str,
         ctx: CallContext,
         server: str | None,
         tool: str,
         arguments: dict[str, Any],
-        mode: CallMode,
-        parent_id: str | None,
-        started: float,
-        latency_s: float,
+        *,
+        mode: CallMode = "direct",
+        parent_id: str | None = None,
+    ) -> CallInFlight:
+        """Start timing one tool call; `finish` records it."""
+        return CallInFlight(
+            log_id=new_log_id(),
+            ctx=ctx,
+            server=server,
+            tool=tool,
+            arguments=arguments,
+            mode=mode,
+            parent_id=parent_id,
+            started=time.time(),
+            t0=time.perf_counter(),
+        )
+
+    def finish(
+        self,
+        call: CallInFlight,
+        *,
         result: types.CallToolResult | None = None,
         error: BaseException | None = None,
-        outcome: CallOutcome | None = None,
-        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Record one tool call: `result` when it returned, `error` when it raised."""
-        outcome = outcome or CallOutcome()
+        """Record `call`: `result` when it returned, `error` when it raised."""
+        latency_s = time.perf_counter() - call.t0
+        outcome, server, tool = call.outcome, call.server, call.tool
         status: LogStatus = "ok"
         message: str | None = None
         result_text: str | None = None
@@ -117,19 +148,19 @@ class Audit:
             if isinstance(error, ApprovalError):
                 reviewer = _str_or_none(error.details.get("reviewer"))
         ran = outcome.ran_arguments
-        details = dict(extra or {})
+        details = dict(call.extra)
         if ran is not None:
-            details["original_arguments"] = self.redactor.redact(server, tool, arguments)
-        identity = ctx.identity
+            details["original_arguments"] = self.redactor.redact(server, tool, call.arguments)
+        identity, ctx = call.ctx.identity, call.ctx
         self.writer.submit(
             LogRecord(
-                id=log_id,
+                id=call.log_id,
                 kind="tool_call",
-                started_at=started,
-                ended_at=started + latency_s,
+                started_at=call.started,
+                ended_at=call.started + latency_s,
                 latency_ms=latency_s * 1000,
                 status=status,
-                parent_id=parent_id,
+                parent_id=call.parent_id,
                 key_id=identity.key_id,
                 key_name=identity.key_name,
                 team=identity.team,
@@ -139,8 +170,8 @@ class Audit:
                 method="tools/call",
                 server=server,
                 tool=tool,
-                mode=mode,
-                arguments=self.redactor.redact(server, tool, ran if ran is not None else arguments),
+                mode=call.mode,
+                arguments=self.redactor.redact(server, tool, ran if ran is not None else call.arguments),
                 result=result_text,
                 result_size=size,
                 error=message,
@@ -200,14 +231,20 @@ def _request_name(params: Mapping[str, Any] | None) -> str | None:
     return str(value)[:500] if value is not None else None
 
 
-def audit_middleware(
-    audit: Callable[[], Audit | None], identity_of: Callable[[ServerRequestContext[Any, Any]], Identity | None]
-) -> Callable[[ServerRequestContext[Any, Any], CallNext], Any]:
+class AuditMiddleware:
     """An SDK server middleware recording every request but `tools/call` (recorded per call)."""
 
-    async def record(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        current = audit()
-        if current is None or ctx.method == "tools/call" or ctx.request_id is None:
+    def __init__(
+        self,
+        audit: Callable[[], Audit | None],
+        identity_of: Callable[[ServerRequestContext[Any, Any]], Identity | None],
+    ) -> None:
+        self._audit = audit
+        self._identity_of = identity_of
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        audit = self._audit()
+        if audit is None or ctx.method == "tools/call" or ctx.request_id is None:
             return await call_next(ctx)
         started, t0 = time.time(), time.perf_counter()
         error: BaseException | None = None
@@ -218,17 +255,15 @@ def audit_middleware(
             raise
         finally:
             client = ctx.session.client_params if ctx.session is not None else None
-            current.request(
+            audit.request(
                 method=ctx.method,
-                identity=identity_of(ctx),
+                identity=self._identity_of(ctx),
                 client=client.client_info if client is not None else None,
                 started=started,
                 latency_s=time.perf_counter() - t0,
                 error=error,
                 name=_request_name(ctx.params),
             )
-
-    return record
 
 
 def count_sandbox_runs(metrics: GatewayMetrics) -> Callable[[RunResult], None]:

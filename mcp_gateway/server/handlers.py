@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -27,7 +26,7 @@ from mcp_gateway.governance.identity import Identity
 from mcp_gateway.governance.payloads import error_payload
 from mcp_gateway.invocation import CallContext, ProgressFn, ToolInvoker
 from mcp_gateway.observability import new_log_id
-from mcp_gateway.server.audit import Audit, audit_middleware
+from mcp_gateway.server.audit import Audit, AuditMiddleware
 from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.views import View, ViewCache
 from mcp_gateway.upstream.connection import Upstream, UpstreamRequestError
@@ -203,34 +202,20 @@ class _Handlers:
         audit = self.audit()
         if audit is None:
             return await codemode.call(name, arguments, ctx, call_id=new_log_id(), progress=progress)
-        call_id, started, t0 = new_log_id(), time.time(), time.perf_counter()
-        record: dict[str, Any] = {
-            "log_id": call_id,
-            "ctx": ctx,
-            "server": None,
-            "tool": name,
-            "arguments": arguments,
-            "mode": "direct",
-            "parent_id": None,
-            "started": started,
-        }
+        call = audit.begin(ctx, None, name, arguments)
         try:
-            result = await codemode.call(name, arguments, ctx, call_id=call_id, progress=progress)
+            result = await codemode.call(name, arguments, ctx, call_id=call.log_id, progress=progress)
         except BaseException as exc:
-            audit.tool_call(**record, latency_s=time.perf_counter() - t0, error=exc)
+            audit.finish(call, error=exc)
             raise
-        audit.tool_call(**record, latency_s=time.perf_counter() - t0, result=result)
+        audit.finish(call, result=result)
         return result
 
     def _audit_refused(self, ctx: CallContext, name: str, arguments: dict[str, Any]) -> None:
         """Record a call of a tool the caller cannot see: who tried what is worth knowing."""
         audit = self.audit()
         if audit is not None:
-            error = NotFoundError("tool", name)
-            record = {"ctx": ctx, "server": None, "tool": name, "arguments": arguments, "mode": "direct"}
-            audit.tool_call(
-                log_id=new_log_id(), **record, parent_id=None, started=time.time(), latency_s=0.0, error=error
-            )
+            audit.finish(audit.begin(ctx, None, name, arguments), error=NotFoundError("tool", name))
 
     async def list_prompts(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -424,5 +409,5 @@ def build_mcp_server(
         on_completion=h.complete,
         on_subscriptions_listen=listen,
     )
-    server.middleware.extend([audit_middleware(audit, _identity_or_none), _name_unknown_methods, h.cached_tools_list])
+    server.middleware.extend([AuditMiddleware(audit, _identity_or_none), _name_unknown_methods, h.cached_tools_list])
     return server, h, (listen,)

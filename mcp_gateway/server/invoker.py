@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from mcp_gateway.errors import ApprovalDenied, ApprovalTimeout, NotFoundError
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.governance.views import ToolPolicy
 from mcp_gateway.invocation import CallContext, CallMode, ProgressFn
-from mcp_gateway.observability import new_log_id
 from mcp_gateway.server.audit import Audit, CallOutcome
 from mcp_gateway.upstream.connection import Upstream
 
@@ -72,28 +70,16 @@ class GatewayInvoker:
         audit = self._audit()
         if audit is None:
             return await self._run(ctx, tool, arguments, mode, parent_id, progress, CallOutcome(), None)
-        log_id, outcome = new_log_id(), CallOutcome()
-        started, t0 = time.time(), time.perf_counter()
-        record = {
-            "log_id": log_id,
-            "ctx": ctx,
-            "server": tool.server,
-            "tool": tool.name,
-            "arguments": arguments,
-            "mode": mode,
-            "parent_id": parent_id,
-            "started": started,
-            "outcome": outcome,
-        }
+        call = audit.begin(ctx, tool.server, tool.name, arguments, mode=mode, parent_id=parent_id)
         try:
-            result = await self._run(ctx, tool, arguments, mode, parent_id, progress, outcome, log_id)
+            result = await self._run(ctx, tool, arguments, mode, parent_id, progress, call.outcome, call.log_id)
         except BaseException as exc:
-            audit.tool_call(**record, latency_s=time.perf_counter() - t0, error=exc)
+            audit.finish(call, error=exc)
             raise
-        audit.tool_call(**record, latency_s=time.perf_counter() - t0, result=result)
+        audit.finish(call, result=result)
         return result
 
-    async def _run(
+    async def _run(  # noqa: PLR0917 - private; one call site per argument set
         self,
         ctx: CallContext,
         tool: CatalogTool,
