@@ -45,7 +45,7 @@ T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 KEYS = [("k1", "alice", "backend", "acme"), ("k2", "bob", "data", "acme"), ("k3", "carol", None, None)]
 SERVERS = {"github": ["create_issue", "list_issues"], "time": ["get_time"], "db": ["query"]}
 ERRORS = ["Upstream 'github' timed out", "rate LIMIT exceeded", "Déjà vu: ÉCHEC", "permission denied"]
-WORDS = ["alpha", "Beta", "gamma", "Ünïcode", "needle", "%_literal", "quote\"d"]
+WORDS = ["alpha", "Beta", "gamma", "Ünïcode", "needle", "%_literal", 'quote"d']
 
 
 def make_record(rng: random.Random, index: int, parents: list[str]) -> LogRecord:
