@@ -43,7 +43,8 @@ def make_records(count: int, seed: int = 1) -> list[LogRecord]:
     for i in range(count):
         started = now - count / 1000 + i / 1000
         latency = rng.uniform(1, 200)
-        result = '{"items": [' + ", ".join(f'{{"id": {j}, "title": "issue {j} {rng.random():.6f}"}}' for j in range(24)) + "]}"
+        items = ", ".join(f'{{"id": {j}, "title": "issue {j} {rng.random():.6f}"}}' for j in range(24))
+        result = '{"items": [' + items + "]}"
         out.append(
             LogRecord(
                 id=new_log_id(started),

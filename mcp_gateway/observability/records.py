@@ -62,12 +62,14 @@ def decode_id_time(log_id: str) -> float:
 class LogRecord:
     """What the gateway remembers about one request or call.
 
+    Without an `id`, one is made from `started_at`. Take it when the call starts if anything
+    must refer to the record before it is finished (a script's calls name it as their parent).
     `arguments` is already redacted; `result` is JSON text trimmed to the configured size, and
     `result_size` the size in bytes before trimming. `parent_id` links the tool calls a Code Mode
     script makes to its `executeToolCode` call.
     """
 
-    id: str = field(default_factory=new_log_id)
+    id: str = ""
     kind: LogKind
     started_at: float
     ended_at: float
@@ -92,6 +94,10 @@ class LogRecord:
     reviewer: str | None = None
     cost: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = new_log_id(self.started_at)
 
     @property
     def is_error(self) -> bool:
