@@ -148,10 +148,13 @@ def arguments_json(arguments: Any) -> str | None:
     return json.dumps(arguments, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def search_text(record: LogRecord) -> str:
+def search_text(record: LogRecord, arguments: str | None = None) -> str:
     """The lower-cased text that `LogQuery.q` searches: the arguments' JSON and the result.
 
     Stores save it in a column at write time and the query oracle calls it too, so both agree on
-    exactly what matches.
+    exactly what matches. `arguments`, when given, is `arguments_json(record.arguments)` already
+    computed by the caller.
     """
-    return f"{arguments_json(record.arguments) or ''}\n{record.result or ''}".lower()
+    if arguments is None:
+        arguments = arguments_json(record.arguments)
+    return f"{arguments or ''}\n{record.result or ''}".lower()
