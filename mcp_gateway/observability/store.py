@@ -77,7 +77,12 @@ async def open_log_store(settings: LoggingSettings, data_dir: Path | None) -> Lo
     there is no data dir. Raises `LogStoreError` when the store cannot be opened.
     """
     if settings.store.startswith(("postgresql://", "postgres://")):
-        from mcp_gateway.observability.postgres import PostgresLogStore
+        try:
+            from mcp_gateway.observability.postgres import PostgresLogStore
+        except ImportError as exc:
+            raise LogStoreError(
+                "logging.store is a PostgreSQL URL but asyncpg is not installed: pip install 'mcp-gateway[postgres]'"
+            ) from exc
 
         return await PostgresLogStore.open(settings.store)
     from mcp_gateway.observability.sqlite import SQLiteLogStore
