@@ -11,6 +11,7 @@ import pytest
 
 from mcp_gateway.config.logging import RedactSettings
 from mcp_gateway.observability import REDACTED, Redactor, trim
+from mcp_gateway.observability.redact import PARSE_LIMIT
 
 ARGS: dict[str, Any] = {
     "query": "select 1",
@@ -143,3 +144,17 @@ def test_trim_cuts_on_a_character_boundary_and_reports_the_full_size() -> None:
 def test_bad_field_paths_are_config_errors() -> None:
     with pytest.raises(ValueError, match="field path"):
         RedactSettings(rules=[{"tool": "*", "fields": ["a..b"]}])
+
+
+def test_truncated_and_oversized_json_text_still_hides_secret_pairs() -> None:
+    truncated = '{"user": "ann", "password": "p\\"w", "token": 12, "max_tokens": 5, "nested": {"api_key": "k'
+    assert Redactor().redact("s", "t", truncated) == (
+        '{"user": "ann", "password": "[REDACTED]", "token": "[REDACTED]", "max_tokens": 5, '
+        '"nested": {"api_key": "[REDACTED]"'
+    )  # even the value cut off at the end
+    rows = ",".join(f'{{"id": {i}, "secret": "s{i}"}}' for i in range(PARSE_LIMIT // 20))
+    big = '{"rows": [' + rows + "]}"
+    assert len(big) > PARSE_LIMIT
+    out = Redactor().redact("s", "t", big)
+    assert '"secret": "s7"' not in out and out.count(REDACTED) == PARSE_LIMIT // 20
+    assert json.loads(out)["rows"][3] == {"id": 3, "secret": REDACTED}
