@@ -3,9 +3,9 @@
 A leaf of the gateway: it imports `mcp_gateway.errors` and `mcp_gateway.config` only, and
 knows nothing of transports, Code Mode or upstreams. See `docs/observability.md`.
 
-The lifespan builds it: `store = await open_log_store(config.logging, data_dir)`, a
-`LogWriter(store, config.logging)` whose `run()` is a task, a `Redactor(config.logging.redact)`
-and a `GatewayMetrics()`; the tool-call path then builds a `LogRecord` and calls `writer.submit`.
+The lifespan enters `open_observability(config.logging, data_dir, metrics=GatewayMetrics())`
+(store, writer task, redaction; flushed and closed on exit); the tool-call path builds a
+`LogRecord` and calls `obs.finish(record, arguments=..., result=...)`.
 """
 
 from mcp_gateway.observability.metrics import GatewayMetrics, metrics_app, metrics_route
@@ -19,6 +19,7 @@ from mcp_gateway.observability.records import (
     new_log_id,
 )
 from mcp_gateway.observability.redact import REDACTED, Redactor, trim
+from mcp_gateway.observability.service import Observability, open_observability
 from mcp_gateway.observability.store import LogPage, LogStore, LogStoreError, open_log_store
 from mcp_gateway.observability.writer import LiveEvent, LogWriter, Missed, Subscription
 
@@ -38,11 +39,13 @@ __all__ = [
     "LogStoreError",
     "LogWriter",
     "Missed",
+    "Observability",
     "Redactor",
     "Subscription",
     "metrics_app",
     "metrics_route",
     "new_log_id",
+    "open_observability",
     "open_log_store",
     "trim",
 ]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import anyio.to_thread
 import asyncpg
 
 from mcp_gateway.observability.query import LogQuery, encode_cursor
@@ -117,7 +118,8 @@ class PostgresLogStore:
         """COPY `records` in; on a duplicate id, insert them one by one skipping duplicates."""
         if not records:
             return
-        rows = [record_to_row(r) for r in records]
+        # The JSON work of a large batch would hold the event loop for milliseconds.
+        rows = await anyio.to_thread.run_sync(lambda: [record_to_row(r) for r in records])
         try:
             async with self._pool.acquire() as conn:
                 try:

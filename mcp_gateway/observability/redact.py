@@ -12,7 +12,9 @@ Two kinds of rule, applied together:
 A hidden value, whatever its type, becomes the string `"[REDACTED]"`. Nothing else changes: a
 value without secrets is returned as the very same object, and containers are copied only along
 the paths that change. Results are understood in their MCP shape: `structuredContent` and every
-text content item whose text is JSON get the same treatment (paths anchored at their root).
+text content item whose text is JSON get the same treatment (paths anchored at their root). JSON
+text that does not parse (a truncated document) or is longer than `PARSE_LIMIT` still has its
+`"secret_name": value` pairs hidden, found textually.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from mcp_gateway.config.logging import RedactSettings
 
-__all__ = ["DEFAULT_SECRET_NAMES", "REDACTED", "Redactor", "trim"]
+__all__ = ["DEFAULT_SECRET_NAMES", "PARSE_LIMIT", "REDACTED", "Redactor", "trim"]
 
 REDACTED = "[REDACTED]"
 
@@ -39,6 +41,13 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
 
 _RESULT_KEYS = frozenset({"content", "structuredContent", "structured_content", "isError", "is_error", "_meta", "meta"})
 _MAX_RULE_CACHE = 4096
+PARSE_LIMIT = 1 << 20
+"""JSON text longer than this (characters) is not parsed on the request path: secret names are
+then found textually as `"name": value` pairs, and field rules do not apply."""
+_PAIR = re.compile(
+    # A string value may lack its closing quote only where the text was cut off.
+    r'(?P<head>"(?P<key>[^"\\]{1,128})"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|-?[\w.+]+)',
+)
 
 
 def _normal(name: str) -> str:
@@ -135,14 +144,28 @@ class Redactor:
         stripped = text.lstrip()
         if not stripped.startswith(("{", "[")):
             return text
+        if len(text) > PARSE_LIMIT:
+            return self._redact_pairs(text)
         try:
             parsed = json.loads(text)
         except ValueError:
-            return text
+            return self._redact_pairs(text)  # truncated or almost-JSON: still hide "key": value pairs
         redacted = self._dispatch(parsed, paths)
         if redacted is parsed:
             return text
         return json.dumps(redacted, ensure_ascii=False)
+
+    def _redact_pairs(self, text: str) -> str:
+        """`"name": value` pairs with a secret name hidden, found textually (no field rules)."""
+        if not self._names:
+            return text
+
+        def replace(match: re.Match[str]) -> str:
+            if not self.is_secret_name(match["key"]):
+                return match[0]
+            return f'{match["head"]}"{REDACTED}"'
+
+        return _PAIR.sub(replace, text)
 
     def _dispatch(self, value: Any, paths: tuple[tuple[_Step, ...], ...]) -> Any:
         if isinstance(value, dict) and isinstance(value.get("content"), list) and value.keys() <= _RESULT_KEYS:

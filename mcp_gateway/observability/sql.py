@@ -30,15 +30,13 @@ INDEXES: tuple[tuple[str, str], ...] = (
     ("logs_started_at", "started_at"),
     ("logs_parent", "parent_id, id"),
     ("logs_key_name", "key_name, id"),
-    ("logs_key_id", "key_id, id"),
     ("logs_team", "team, id"),
-    ("logs_customer", "customer, id"),
     ("logs_server_tool", "server, tool, id"),
-    ("logs_tool", "tool, id"),
     ("logs_status", "status, id"),
 )
-"""(name, columns): each equality filter followed by `id`, so a filtered page is one index range
-scan in id order with no sort. Latency, cost and text filters scan within those."""
+"""(name, columns): the common filters followed by `id`, so such a page is one index range scan
+in id order with no sort. Other filters scan newest first until the page is full. Every index
+costs write throughput (SQLite: about 30k rows/s with none, 20k with these six, 15k with nine)."""
 
 _EQUALS: tuple[tuple[str, str], ...] = (
     ("team", "team"),
@@ -65,14 +63,16 @@ _RANGES: tuple[tuple[str, str, str], ...] = (
 
 def record_to_row(record: LogRecord) -> tuple[Any, ...]:
     """The values of `COLUMNS` for `record` (JSON fields as text)."""
+    arguments = arguments_json(record.arguments)
+    error = record.error
     return (
         record.id, record.kind, float(record.started_at), float(record.ended_at), float(record.latency_ms),
         record.status, record.parent_id, record.key_id, record.key_name, record.team, record.customer,
         record.client_name, record.client_version, record.method, record.server, record.tool, record.mode,
-        arguments_json(record.arguments), record.result, int(record.result_size), record.error,
-        record.approval, record.reviewer, float(record.cost),
+        arguments, record.result, int(record.result_size), error, record.approval, record.reviewer,
+        float(record.cost),
         json.dumps(record.extra, ensure_ascii=False, separators=(",", ":"), default=str) if record.extra else None,
-        record.error.lower() if record.error is not None else None, search_text(record),
+        error.lower() if error is not None else None, search_text(record, arguments),
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from mcp_gateway.config.logging import LoggingSettings
 from mcp_gateway.errors import GatewayError
@@ -32,6 +32,10 @@ class LogPage:
 
     records: list[LogRecord] = field(default_factory=list)
     next_cursor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"records": [...], "next_cursor": ...}`, as `GET /api/logs` serves it."""
+        return {"records": [r.to_dict() for r in self.records], "next_cursor": self.next_cursor}
 
 
 class LogStore(Protocol):
@@ -73,7 +77,12 @@ async def open_log_store(settings: LoggingSettings, data_dir: Path | None) -> Lo
     there is no data dir. Raises `LogStoreError` when the store cannot be opened.
     """
     if settings.store.startswith(("postgresql://", "postgres://")):
-        from mcp_gateway.observability.postgres import PostgresLogStore
+        try:
+            from mcp_gateway.observability.postgres import PostgresLogStore
+        except ImportError as exc:
+            raise LogStoreError(
+                "logging.store is a PostgreSQL URL but asyncpg is not installed: pip install 'mcp-gateway[postgres]'"
+            ) from exc
 
         return await PostgresLogStore.open(settings.store)
     from mcp_gateway.observability.sqlite import SQLiteLogStore

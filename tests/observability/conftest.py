@@ -1,7 +1,7 @@
 """Fixtures for the observability tests: each log store in turn, and generated records.
 
-`log_store` runs a test once on SQLite (a file in the test's tmp dir) and once on PostgreSQL (a
-fresh database in the session's real server, dropped afterwards).
+`log_store` runs a test on SQLite (a file in the test's tmp dir), SQLite in memory (no data dir)
+and PostgreSQL (a fresh database in the session's real server, dropped afterwards).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from mcp_gateway.config.logging import LoggingSettings
 from mcp_gateway.observability import LogRecord, LogStore, new_log_id, open_log_store
 from tests.fixtures.postgres import PostgresServer, create_database, drop_database
 
-STORES = ["sqlite", "postgres"]
+STORES = ["sqlite", "sqlite-memory", "postgres"]
 
 
 @pytest.fixture(params=STORES)
 async def log_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[LogStore]:
     """Each store, empty, through `open_log_store` as the gateway opens it."""
-    if request.param == "sqlite":
-        store = await open_log_store(LoggingSettings(), tmp_path / "data")
+    if request.param.startswith("sqlite"):
+        data_dir = tmp_path / "data" if request.param == "sqlite" else None
+        store = await open_log_store(LoggingSettings(), data_dir)
         try:
             yield store
         finally:
@@ -45,7 +46,7 @@ T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 KEYS = [("k1", "alice", "backend", "acme"), ("k2", "bob", "data", "acme"), ("k3", "carol", None, None)]
 SERVERS = {"github": ["create_issue", "list_issues"], "time": ["get_time"], "db": ["query"]}
 ERRORS = ["Upstream 'github' timed out", "rate LIMIT exceeded", "Déjà vu: ÉCHEC", "permission denied"]
-WORDS = ["alpha", "Beta", "gamma", "Ünïcode", "needle", "%_literal", "quote\"d"]
+WORDS = ["alpha", "Beta", "gamma", "Ünïcode", "needle", "%_literal", 'quote"d']
 
 
 def make_record(rng: random.Random, index: int, parents: list[str]) -> LogRecord:

@@ -9,8 +9,10 @@ from typing import Any
 import anyio
 import pytest
 
-from mcp_gateway.observability import LogQuery, LogRecord, LogStore, new_log_id
+from mcp_gateway.config.logging import LoggingSettings
+from mcp_gateway.observability import LogQuery, LogRecord, LogStore, LogStoreError, new_log_id, open_log_store
 from mcp_gateway.observability.query import encode_cursor
+from tests.fixtures.postgres import PostgresServer, create_database, drop_database
 
 from .conftest import ERRORS, KEYS, SERVERS, T0, WORDS, make_records
 
@@ -169,3 +171,28 @@ async def test_concurrent_writes_and_reads(log_store: LogStore, count: int) -> N
                 tg.start_soon(log_store.write, chunk)
                 tg.start_soon(log_store.query, LogQuery(limit=5))
     assert await log_store.count() == count
+
+
+async def test_postgres_errors_hide_the_password_and_schema_creation_does_not_race(
+    postgres_server: PostgresServer,
+) -> None:
+    with pytest.raises(LogStoreError) as caught:
+        await open_log_store(LoggingSettings(store="postgresql://logger:s3cret-pw@127.0.0.1:1/logs"), None)
+    assert "s3cret-pw" not in str(caught.value) and "logger:***@" in str(caught.value)
+    url = await create_database(postgres_server)
+    try:
+        with anyio.fail_after(30):
+            stores: list[LogStore | None] = [None] * 4
+
+            async def open_one(i: int) -> None:
+                stores[i] = await open_log_store(LoggingSettings(store=url), None)
+
+            async with anyio.create_task_group() as tg:
+                for i in range(4):
+                    tg.start_soon(open_one, i)
+        for store in stores:
+            assert store is not None
+            assert await store.count() == 0
+            await store.aclose()
+    finally:
+        await drop_database(postgres_server, url)
