@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 
 from mcp_gateway.admin.approvals import approval_routes
 from mcp_gateway.admin.keys import key_routes, require_admin
-from mcp_gateway.admin.logs import log_routes
+from mcp_gateway.admin.logs import log_routes, metrics_routes
 from mcp_gateway.admin.servers import server_status_routes
 from mcp_gateway.approvals import ApprovalQueue, ApprovalStore, MemoryApprovalStore, SQLiteApprovalStore
 from mcp_gateway.catalog.catalog import Catalog
@@ -35,7 +35,7 @@ from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import ForbiddenError
 from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
 from mcp_gateway.governance.views import ToolPolicy
-from mcp_gateway.observability import GatewayMetrics, LogWriter, Redactor, metrics_app, open_log_store
+from mcp_gateway.observability import GatewayMetrics, open_observability
 from mcp_gateway.reload import ConfigWatcher
 from mcp_gateway.server.audit import Audit, count_decisions, count_sandbox_runs
 from mcp_gateway.server.fastpath import StatelessToolCalls
@@ -155,18 +155,6 @@ async def _build_approvals(config: GatewayConfig, data_dir: Path | None, stack: 
     return queue
 
 
-async def _build_audit(state: GatewayState, data_dir: Path | None, stack: AsyncExitStack) -> Audit | None:
-    settings = state.config.logging
-    if not settings.enabled:
-        return None
-    store = await open_log_store(settings, data_dir)
-    stack.push_async_callback(store.aclose)
-    writer = LogWriter(store, settings)
-    stack.push_async_callback(writer.aclose)  # runs before the store closes: flushes every record
-    state.metrics.bind(writer=writer)
-    return Audit(writer, Redactor(settings.redact), state.metrics, max_result_bytes=settings.max_result_bytes)
-
-
 async def _build_governance(config: GatewayConfig, data_dir: Path | None, stack: AsyncExitStack) -> Governance:
     store = await SQLiteKeyStore.open(data_dir / "keys.db") if data_dir is not None else MemoryKeyStore()
     if hasattr(store, "aclose"):
@@ -237,7 +225,6 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
             require_admin=state.require_admin,
             reload=state.watcher.reload if state.watcher is not None else None,
         ),
-        Route("/metrics", metrics_app(state.metrics), methods=["GET"]),
         Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
@@ -279,10 +266,13 @@ def _lifespan(
             state.metrics.bind(
                 upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count
             )
-            audit = state.audit = await _build_audit(state, data_dir, stack)
-            if audit is not None:
-                writer = audit.writer
-                admin_router.routes.extend(log_routes(lambda: governance, lambda: writer.store, lambda: writer))
+            observability = open_observability(state.config.logging, data_dir, metrics=state.metrics)
+            obs = await stack.enter_async_context(observability)
+            state.audit = Audit(obs)
+            admin_router.routes.extend(metrics_routes(lambda: governance, state.metrics))
+            if obs.store is not None and obs.writer is not None:
+                store, writer = obs.store, obs.writer
+                admin_router.routes.extend(log_routes(lambda: governance, lambda: store, lambda: writer))
             sandbox_settings = state.config.code_mode.sandbox
             state.sandbox = await stack.enter_async_context(
                 create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)
@@ -292,8 +282,6 @@ def _lifespan(
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")
                 tg.start_soon(governance.run_key_sync, name="key-sync")
-                if audit is not None:
-                    tg.start_soon(audit.writer.run, name="log-writer")
                 if state.watcher is not None:
                     tg.start_soon(state.watcher.watch_file, name="config-file")
                     tg.start_soon(state.watcher.watch_sighup, name="config-sighup")

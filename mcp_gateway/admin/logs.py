@@ -7,25 +7,28 @@
     WS  /api/logs/stream?<the same filters>   -> one JSON record per message; {"missed": N} when
                                                  the reader lagged and N records were skipped
 
-Admin key only (logs hold every key's arguments). The WebSocket takes the key in the handshake's
+Admin key only (logs hold every key's arguments); `/metrics` too. The WebSocket takes the key in the handshake's
 `Authorization` or `x-api-key` header, never in the URL (URLs end up in proxies' logs).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from mcp_gateway.errors import PolicyError
 from mcp_gateway.governance import Governance, credential_from_headers, error_payload
-from mcp_gateway.observability import LogQuery, LogQueryError, LogStore, LogWriter, Missed
+from mcp_gateway.observability import GatewayMetrics, LogQuery, LogQueryError, LogStore, LogWriter, Missed
 
-__all__ = ["log_routes"]
+__all__ = ["log_routes", "metrics_routes"]
 
 _POLICY_CLOSE = 1008  # WebSocket close code: policy violation
 
@@ -73,19 +76,41 @@ def log_routes(
             await websocket.close(code=_POLICY_CLOSE, reason=str(exc)[:120])
             return
         await websocket.accept()
-        async with writer().subscribe(query) as subscription:
-            try:
+        async with anyio.create_task_group() as tg:
+
+            async def until_disconnect() -> None:
+                # Without this a quiet stream would never notice the client leaving.
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(until_disconnect)
+            async with writer().subscribe(query) as subscription:
                 async for event in subscription:
                     if isinstance(event, Missed):
                         await websocket.send_json({"missed": event.count})
                     else:
                         await websocket.send_json(event.to_dict())
-            except WebSocketDisconnect:
-                return
-        await websocket.close()
+            tg.cancel_scope.cancel()  # the writer closed: the gateway is stopping
+        with contextlib.suppress(RuntimeError):  # already closed by the client
+            await websocket.close()
 
     return [
         Route("/api/logs", search, methods=["GET"]),
         WebSocketRoute("/api/logs/stream", stream),
         Route("/api/logs/{log_id}", show, methods=["GET"]),
     ]
+
+
+def metrics_routes(governance: Callable[[], Governance], metrics: GatewayMetrics) -> list[Route]:
+    """`GET /metrics` in Prometheus text format, for the admin key (series name servers and tools,
+    which a virtual key must not learn). Prometheus sends it with `authorization: {credentials: ...}`."""
+
+    async def scrape(request: Request) -> Response:
+        try:
+            governance().authenticate_admin(credential_from_headers(request.headers))
+        except PolicyError as exc:
+            return JSONResponse(error_payload(exc), status_code=exc.status)
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/metrics", scrape, methods=["GET"])]

@@ -39,7 +39,10 @@ DEFAULT_SECRET_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 """Hidden at any depth when `redact.default_names` is on (compared as described above)."""
 
-_RESULT_KEYS = frozenset({"content", "structuredContent", "structured_content", "isError", "is_error", "_meta", "meta"})
+_RESULT_KEYS = frozenset(
+    {"content", "structuredContent", "structured_content", "isError", "is_error", "_meta", "meta"}
+    | {"resultType", "result_type"}  # SDK 2.x results carry resultType: "complete"
+)
 _MAX_RULE_CACHE = 4096
 PARSE_LIMIT = 1 << 20
 """JSON text longer than this (characters) is not parsed on the request path: secret names are

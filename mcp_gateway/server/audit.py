@@ -29,7 +29,7 @@ from mcp_gateway.errors import (
 )
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.invocation import CallContext, CallMode
-from mcp_gateway.observability import GatewayMetrics, LogRecord, LogWriter, Redactor, new_log_id
+from mcp_gateway.observability import GatewayMetrics, LogRecord, Observability, new_log_id
 from mcp_gateway.observability.records import ApprovalDecision, LogStatus
 from sandbox.api import RunResult
 
@@ -88,15 +88,12 @@ def _error_text(result: types.CallToolResult) -> str:
 
 
 class Audit:
-    """Builds records and metrics; everything heavy happens in the writer's batches."""
+    """Maps the gateway's calls (context, result or exception, approval) onto log records; the
+    `Observability` it wraps redacts, trims, counts and queues them (the store write comes later)."""
 
-    def __init__(
-        self, writer: LogWriter, redactor: Redactor, metrics: GatewayMetrics | None, *, max_result_bytes: int
-    ) -> None:
-        self.writer = writer
-        self.redactor = redactor
-        self.metrics = metrics
-        self.max_result_bytes = max_result_bytes
+    def __init__(self, obs: Observability) -> None:
+        self.obs = obs
+        self.metrics = obs.metrics
 
     def begin(
         self,
@@ -133,12 +130,10 @@ class Audit:
         outcome, server, tool = call.outcome, call.server, call.tool
         status: LogStatus = "ok"
         message: str | None = None
-        result_text: str | None = None
-        size = 0
         approval, reviewer = outcome.approval, outcome.reviewer
+        dumped: dict[str, Any] | None = None
         if result is not None:
             dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-            result_text, size = self.redactor.result_text(server, tool, dumped, self.max_result_bytes)
             if result.is_error:
                 status, message = "error", _error_text(result)
         elif error is not None:
@@ -150,39 +145,33 @@ class Audit:
         ran = outcome.ran_arguments
         details = dict(call.extra)
         if ran is not None:
-            details["original_arguments"] = self.redactor.redact(server, tool, call.arguments)
+            details["original_arguments"] = self.obs.redactor.redact(server, tool, call.arguments)
         identity, ctx = call.ctx.identity, call.ctx
-        self.writer.submit(
-            LogRecord(
-                id=call.log_id,
-                kind="tool_call",
-                started_at=call.started,
-                ended_at=call.started + latency_s,
-                latency_ms=latency_s * 1000,
-                status=status,
-                parent_id=call.parent_id,
-                key_id=identity.key_id,
-                key_name=identity.key_name,
-                team=identity.team,
-                customer=identity.customer,
-                client_name=ctx.client_name,
-                client_version=ctx.client_version,
-                method="tools/call",
-                server=server,
-                tool=tool,
-                mode=call.mode,
-                arguments=self.redactor.redact(server, tool, ran if ran is not None else call.arguments),
-                result=result_text,
-                result_size=size,
-                error=message,
-                approval=approval,
-                reviewer=reviewer,
-                cost=outcome.cost,
-                extra=details,
-            )
+        record = LogRecord(
+            id=call.log_id,
+            kind="tool_call",
+            started_at=call.started,
+            ended_at=call.started + latency_s,
+            latency_ms=latency_s * 1000,
+            status=status,
+            parent_id=call.parent_id,
+            key_id=identity.key_id,
+            key_name=identity.key_name,
+            team=identity.team,
+            customer=identity.customer,
+            client_name=ctx.client_name,
+            client_version=ctx.client_version,
+            method="tools/call",
+            server=server,
+            tool=tool,
+            mode=call.mode,
+            error=message,
+            approval=approval,
+            reviewer=reviewer,
+            cost=outcome.cost,
+            extra=details,
         )
-        if self.metrics is not None:
-            self.metrics.tool_call(server or "gateway", tool, status, latency_s)
+        self.obs.finish(record, arguments=ran if ran is not None else call.arguments, result=dumped)
 
     def request(
         self,
@@ -197,7 +186,7 @@ class Audit:
     ) -> None:
         """Record one MCP request other than a tool call."""
         status: LogStatus = "ok" if error is None else _status_of(error)
-        self.writer.submit(
+        self.obs.finish(
             LogRecord(
                 kind="mcp_request",
                 started_at=started,
@@ -215,8 +204,7 @@ class Audit:
                 error=(str(error) or type(error).__name__)[:_ERROR_TEXT] if error is not None else None,
             )
         )
-        if self.metrics is not None:
-            self.metrics.mcp_request(method, "ok" if error is None else "error", latency_s)
+        self.metrics.mcp_request(method, "ok" if error is None else "error", latency_s)
 
 
 def _str_or_none(value: object) -> str | None:

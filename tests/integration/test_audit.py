@@ -42,9 +42,9 @@ async def gateway(**overrides: Any) -> AsyncIterator[tuple[RunningGateway, httpx
 
 
 async def _flush(gw: RunningGateway) -> None:
-    assert gw.state.audit is not None
+    assert gw.state.audit is not None and gw.state.audit.obs.writer is not None
     with anyio.fail_after(10):
-        await gw.state.audit.writer.flush()
+        await gw.state.audit.obs.writer.flush()
 
 
 async def _logs(http: httpx2.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -137,7 +137,8 @@ async def test_a_thousand_concurrent_calls_lose_no_record() -> None:
             if cursor is None:
                 break
         assert len(seen) == 1000
-        assert gw.state.audit is not None and gw.state.audit.writer.dropped == 0
+        assert gw.state.audit is not None and gw.state.audit.obs.writer is not None
+        assert gw.state.audit.obs.writer.dropped == 0
 
 
 async def test_the_live_stream_sends_matching_records() -> None:
@@ -171,6 +172,7 @@ async def test_metrics_are_served_in_prometheus_format() -> None:
         with anyio.fail_after(20):
             await client.call_tool("demo__add", {"a": 1, "b": 2})
             await client.call_tool("executeToolCode", {"code": "result = coded.add(a=1, b=2)"})
+        assert (await http.get("/metrics", headers=DEV)).status_code == 403
         text = (await http.get("/metrics")).text
         families = {f.name: f for f in text_string_to_metric_families(text)}
         calls = {
