@@ -4,6 +4,7 @@ page and then sees and calls exactly the tools of the key chosen there, and noth
 from __future__ import annotations
 
 import time
+from typing import Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import anyio
@@ -82,14 +83,14 @@ def oauth_provider(gw: RunningGateway, browser: Browser, storage: MemoryTokens) 
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_sdk_client_logs_in_and_calls_only_its_keys_tools(mode: str) -> None:
+async def test_sdk_client_logs_in_and_calls_only_its_keys_tools(mode: Literal["auto", "legacy"]) -> None:
     async with oauth_gateway() as (gw, clock):
         browser, storage = Browser("alice-key"), MemoryTokens()
         auth = oauth_provider(gw, browser, storage)
         with anyio.fail_after(30):
             async with (
                 httpx2.AsyncClient(auth=auth, timeout=httpx2.Timeout(30.0)) as http,
-                Client(streamable_http_client(f"{gw.url}/mcp", http_client=http), mode=mode) as client,  # type: ignore[arg-type]
+                Client(streamable_http_client(f"{gw.url}/mcp", http_client=http), mode=mode) as client,
             ):
                 assert browser.logins == 1
                 assert "SDK Test Client" in browser.pages[0] and "mcp" in browser.pages[0]
