@@ -107,10 +107,15 @@ async def consent(
 
 
 async def login(
-    http: httpx2.AsyncClient, base: str, key: str, *, verifier_override: str | None = None
+    http: httpx2.AsyncClient,
+    base: str,
+    key: str,
+    *,
+    verifier_override: str | None = None,
+    auth_method: str = "client_secret_post",
 ) -> Tokens | httpx2.Response:
     """The full flow with `key`; the tokens, or the `/token` response when it refused."""
-    client = await register(http, base)
+    client = await register(http, base, auth_method)
     verifier, challenge = pkce()
     query = {
         "response_type": "code",
@@ -123,18 +128,21 @@ async def login(
     }
     params = await consent(http, f"{base}/authorize?{urlencode(query)}", key)
     assert params["state"] == ["st-1"] and params["iss"] == [base], params
-    response = await http.post(
-        f"{base}/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": params["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-            "code_verifier": verifier_override or verifier,
-            "resource": f"{base}/mcp",
-        },
-    )
+    data = {
+        "grant_type": "authorization_code",
+        "code": params["code"][0],
+        "redirect_uri": REDIRECT_URI,
+        "client_id": client["client_id"],
+        "code_verifier": verifier_override or verifier,
+        "resource": f"{base}/mcp",
+    }
+    headers = {}
+    if auth_method == "client_secret_post":
+        data["client_secret"] = client["client_secret"]
+    elif auth_method == "client_secret_basic":
+        pair = f"{client['client_id']}:{client['client_secret']}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    response = await http.post(f"{base}/token", data=data, headers=headers)
     if response.status_code != 200:
         return response
     body = response.json()
@@ -143,7 +151,7 @@ async def login(
         refresh=body["refresh_token"],
         expires_in=body["expires_in"],
         client_id=client["client_id"],
-        client_secret=client["client_secret"],
+        client_secret=client.get("client_secret"),
         raw=body,
     )
 

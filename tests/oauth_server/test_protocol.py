@@ -90,6 +90,16 @@ async def test_token_carries_the_view_of_the_key_chosen_at_consent() -> None:
             assert await _tools(gw, bob.access) == {"demo__echo"}
 
 
+@pytest.mark.parametrize("auth_method", ["none", "client_secret_basic"])
+async def test_public_clients_and_basic_auth_clients_log_in(auth_method: str) -> None:
+    async with oauth_gateway() as (gw, _clock), httpx2.AsyncClient(timeout=10) as http:
+        with anyio.fail_after(20):
+            tokens = await login(http, gw.url, "bob-key", auth_method=auth_method)
+            assert isinstance(tokens, Tokens), tokens.text
+            assert (tokens.client_secret is None) == (auth_method == "none")
+            assert await _tools(gw, tokens.access) == {"demo__echo"}
+
+
 async def test_wrong_pkce_verifier_and_plain_method_are_rejected() -> None:
     async with oauth_gateway() as (gw, _clock), httpx2.AsyncClient(timeout=10) as http:
         with anyio.fail_after(20):
@@ -140,6 +150,14 @@ async def test_deny_redirects_with_access_denied_and_a_wrong_key_is_refused_on_t
                     f"{gw.url}/authorize/consent", data={**form_fields(page.text), "decision": "approve", "key": key}
                 )
                 assert again.status_code == 401 and "That key was not accepted" in again.text
+            # Guessing keys on one page ends it: the fifth wrong key refuses the request.
+            guess = {**form_fields(page.text), "decision": "approve", "key": "guess"}
+            for _ in range(2):
+                assert (await http.post(f"{gw.url}/authorize/consent", data=guess)).status_code == 401
+            last = await http.post(f"{gw.url}/authorize/consent", data=guess)
+            assert last.status_code == 303 and "error=access_denied" in last.headers["location"]
+            gone = await http.post(f"{gw.url}/authorize/consent", data={**guess, "key": "alice-key"})
+            assert gone.status_code == 400 and "expired" in gone.text
 
 
 async def test_consent_form_without_the_csrf_cookie_is_refused() -> None:

@@ -4,7 +4,8 @@ page and then sees and calls exactly the tools of the key chosen there, and noth
 from __future__ import annotations
 
 import time
-from typing import Literal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import anyio
@@ -12,12 +13,13 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 from mcp.shared.exceptions import MCPError
 from pydantic import AnyUrl
 
-from tests.core.harness import RunningGateway, connect
+from tests.core.harness import DOWNSTREAM_MODES, DownstreamMode, RunningGateway, connect
 from tests.oauth_server.flow import REDIRECT_URI, form_fields, oauth_gateway
 
 
@@ -71,10 +73,10 @@ class Browser:
         return self.result
 
 
-def oauth_provider(gw: RunningGateway, browser: Browser, storage: MemoryTokens) -> OAuthClientProvider:
+def oauth_provider(server_url: str, browser: Browser, storage: MemoryTokens) -> OAuthClientProvider:
     metadata = OAuthClientMetadata(redirect_uris=[AnyUrl(REDIRECT_URI)], client_name="SDK Test Client")
     return OAuthClientProvider(
-        f"{gw.url}/mcp",
+        server_url,
         metadata,
         storage,
         redirect_handler=browser.redirect_handler,
@@ -82,16 +84,30 @@ def oauth_provider(gw: RunningGateway, browser: Browser, storage: MemoryTokens) 
     )
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_sdk_client_logs_in_and_calls_only_its_keys_tools(mode: Literal["auto", "legacy"]) -> None:
+@asynccontextmanager
+async def oauth_client(gw: RunningGateway, mode: DownstreamMode, auth: OAuthClientProvider) -> AsyncIterator[Client]:
+    """An entered SDK client that authenticates with `auth` over the transport `mode` names."""
+    if mode == "sse":
+        async with Client(sse_client(f"{gw.url}/sse", auth=auth), mode="legacy") as client:
+            yield client
+        return
+    async with (
+        httpx2.AsyncClient(auth=auth, timeout=httpx2.Timeout(30.0)) as http,
+        Client(
+            streamable_http_client(f"{gw.url}/mcp", http_client=http),
+            mode="auto" if mode == "http-auto" else "legacy",
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("mode", DOWNSTREAM_MODES)
+async def test_sdk_client_logs_in_and_calls_only_its_keys_tools(mode: DownstreamMode) -> None:
     async with oauth_gateway() as (gw, clock):
         browser, storage = Browser("alice-key"), MemoryTokens()
-        auth = oauth_provider(gw, browser, storage)
+        auth = oauth_provider(f"{gw.url}/sse" if mode == "sse" else f"{gw.url}/mcp", browser, storage)
         with anyio.fail_after(30):
-            async with (
-                httpx2.AsyncClient(auth=auth, timeout=httpx2.Timeout(30.0)) as http,
-                Client(streamable_http_client(f"{gw.url}/mcp", http_client=http), mode=mode) as client,
-            ):
+            async with oauth_client(gw, mode, auth) as client:
                 assert browser.logins == 1
                 assert "SDK Test Client" in browser.pages[0] and "mcp" in browser.pages[0]
                 tools = await client.list_tools()
