@@ -21,6 +21,7 @@ from mcp.server.auth.provider import (
     AccessToken,
     AuthorizationCode,
     AuthorizationParams,
+    AuthorizeError,
     IdentityAssertionParams,
     RefreshToken,
     TokenError,
@@ -52,6 +53,8 @@ logger = logging.getLogger("mcp_gateway.oauth")
 CONSENT_PATH = "/authorize/consent"
 MAX_KEY_ATTEMPTS = 5
 """Wrong keys allowed on one consent page before the request is refused (slows guessing)."""
+MAX_PENDING = 10_000
+"""Consent requests in flight at once; `/authorize` is unauthenticated, so memory is capped."""
 
 
 class KeyDirectory(Protocol):
@@ -213,6 +216,8 @@ class GatewayAuthProvider:
         now = self.clock()
         for request_id in [r for r, p in self._pending.items() if p.expires_at <= now]:
             del self._pending[request_id]
+        if len(self._pending) >= MAX_PENDING:
+            raise AuthorizeError("temporarily_unavailable", "too many sign-ins in progress; try again later")
         request_id = secrets.token_urlsafe(24)
         self._pending[request_id] = PendingConsent(
             request_id=request_id,
