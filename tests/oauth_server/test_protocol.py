@@ -52,6 +52,11 @@ async def test_unauthenticated_requests_get_rfc9728_challenges_and_metadata_is_v
                 assert prm["authorization_servers"] == [base]
                 assert prm["bearer_methods_supported"] == ["header"]
 
+            legacy_post = await http.post(f"{base}/messages/?session_id=abc")
+            assert legacy_post.status_code == 401
+            sse_metadata = f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/sse"'
+            assert legacy_post.headers["www-authenticate"] == sse_metadata
+
             meta = (await http.get(f"{base}/.well-known/oauth-authorization-server")).json()
             assert meta["issuer"] == base
             assert meta["authorization_endpoint"] == f"{base}/authorize"

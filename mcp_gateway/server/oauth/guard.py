@@ -86,4 +86,6 @@ class OAuthGuard:
         if host is None:
             server = scope.get("server") or ("127.0.0.1", 80)
             host = f"{server[0]}:{server[1]}"
-        return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+        # `root_path` grows inside a Mount (`/messages`); `app_root_path` is the app's own prefix.
+        prefix = scope.get("app_root_path", scope.get("root_path", ""))
+        return f"{scope.get('scheme', 'http')}://{host}{prefix}"
