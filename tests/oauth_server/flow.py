@@ -56,6 +56,8 @@ class Tokens:
     client_id: str
     client_secret: str | None
     raw: dict[str, Any] = field(default_factory=dict)
+    redeemed: dict[str, str] = field(default_factory=dict)
+    """The `/token` form that redeemed the code (to replay it)."""
 
 
 @asynccontextmanager
@@ -153,6 +155,7 @@ async def login(
         client_id=client["client_id"],
         client_secret=client.get("client_secret"),
         raw=body,
+        redeemed=data,
     )
 
 

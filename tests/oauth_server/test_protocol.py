@@ -209,6 +209,17 @@ async def test_refresh_rotates_and_reusing_a_spent_refresh_token_revokes_the_gra
             assert third.status_code == 400 and third.json()["error"] == "invalid_grant"
 
 
+async def test_replaying_an_authorization_code_revokes_what_it_gave() -> None:
+    async with oauth_gateway() as (gw, _clock), httpx2.AsyncClient(timeout=10) as http:
+        with anyio.fail_after(20):
+            tokens = await login(http, gw.url, "alice-key")
+            assert isinstance(tokens, Tokens)
+            replay = await http.post(f"{gw.url}/token", data=tokens.redeemed)
+            assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+            assert (await list_tools_status(http, gw.url, _bearer(tokens.access))).status_code == 401
+            assert (await refresh(http, gw.url, tokens)).status_code == 400
+
+
 async def test_expired_access_token_is_refused_and_a_refresh_brings_a_working_one() -> None:
     async with oauth_gateway(access_token_ttl="2m") as (gw, clock), httpx2.AsyncClient(timeout=10) as http:
         with anyio.fail_after(20):
