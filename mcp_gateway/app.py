@@ -43,6 +43,7 @@ from mcp_gateway.server.handlers import build_mcp_server
 from mcp_gateway.server.identity import Authenticator, GroupScope, IdentityMiddleware, not_started
 from mcp_gateway.server.invoker import GatewayInvoker
 from mcp_gateway.server.notifier import ListChangedNotifier
+from mcp_gateway.server.oauth import OAuthServer, build_oauth_server
 from mcp_gateway.server.transports import SseEndpoints, build_session_manager, security_settings
 from mcp_gateway.server.views import ViewCache
 from mcp_gateway.upstream.manager import UpstreamSet
@@ -78,6 +79,7 @@ class GatewayState:
     audit: Audit | None = None
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     sandbox: Sandbox | None = None
+    oauth: OAuthServer | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -174,6 +176,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     catalog.subscribe(lambda _snapshot: changed[0].set())
     upstreams = UpstreamSet(config.servers, on_listing=catalog.update, on_removed=catalog.remove)
     state = GatewayState(config=config, catalog=catalog, upstreams=upstreams, notifier=notifier)
+    state.oauth = build_oauth_server(config.gateway.oauth)
     views = ViewCache(
         code_mode_for=state.code_mode_for,
         meta_tools=lambda: state.codemode.meta_tools() if state.codemode is not None else [],
@@ -209,6 +212,8 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     lifespan = _lifespan(state, session_manager, admin_router, data_dir, changed)
 
     def guarded(inner: ASGIApp) -> ASGIApp:
+        if state.oauth is not None:
+            return state.oauth.protect(inner, lambda: state.authenticator)
         return IdentityMiddleware(inner, lambda: state.authenticator)
 
     mcp_app = StatelessToolCalls(
@@ -229,6 +234,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
         Mount("/messages", app=guarded(sse.post_message)),
+        *(state.oauth.routes() if state.oauth is not None else ()),
         Mount("", app=admin_router),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -257,6 +263,9 @@ def _lifespan(
             governance = await _build_governance(state.config, data_dir, stack)
             state.governance = governance
             state.authenticator = governance.authenticate
+            if state.oauth is not None:
+                await state.oauth.start(data_dir, governance, stack)
+                state.authenticator = state.oauth.authenticator(governance.authenticate)
             governance.view_listeners.append(lambda change: changed[0].set())
             admin_router.routes.extend(key_routes(governance))
             state.approvals = await _build_approvals(state.config, data_dir, stack)
@@ -282,6 +291,8 @@ def _lifespan(
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")
                 tg.start_soon(governance.run_key_sync, name="key-sync")
+                if state.oauth is not None:
+                    tg.start_soon(state.oauth.run_maintenance, name="oauth-maintenance")
                 if state.watcher is not None:
                     tg.start_soon(state.watcher.watch_file, name="config-file")
                     tg.start_soon(state.watcher.watch_sighup, name="config-sighup")
