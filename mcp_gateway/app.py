@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 
 from mcp_gateway.admin.approvals import approval_routes
 from mcp_gateway.admin.keys import key_routes, require_admin
+from mcp_gateway.admin.logs import log_routes, metrics_routes
 from mcp_gateway.admin.servers import server_status_routes
 from mcp_gateway.admin.web import WebSources, web_routes
 from mcp_gateway.approvals import ApprovalQueue, ApprovalStore, MemoryApprovalStore, SQLiteApprovalStore
@@ -35,12 +36,15 @@ from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import ForbiddenError
 from mcp_gateway.governance import Governance, Identity, MemoryKeyStore, SQLiteKeyStore, ToolFilter
 from mcp_gateway.governance.views import ToolPolicy
+from mcp_gateway.observability import GatewayMetrics, open_observability
 from mcp_gateway.reload import ConfigWatcher
+from mcp_gateway.server.audit import Audit, count_decisions, count_sandbox_runs
 from mcp_gateway.server.fastpath import StatelessToolCalls
 from mcp_gateway.server.handlers import build_mcp_server
 from mcp_gateway.server.identity import Authenticator, GroupScope, IdentityMiddleware, not_started
 from mcp_gateway.server.invoker import GatewayInvoker
 from mcp_gateway.server.notifier import ListChangedNotifier
+from mcp_gateway.server.oauth import OAuthServer, build_oauth_server
 from mcp_gateway.server.transports import SseEndpoints, build_session_manager, security_settings
 from mcp_gateway.server.views import ViewCache
 from mcp_gateway.upstream.manager import UpstreamSet
@@ -73,7 +77,10 @@ class GatewayState:
     watcher: ConfigWatcher | None = None
     invoker: GatewayInvoker | None = None
     approvals: ApprovalQueue | None = None
+    audit: Audit | None = None
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     sandbox: Sandbox | None = None
+    oauth: OAuthServer | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -120,7 +127,11 @@ class GatewayState:
         if self.sandbox is None or self.invoker is None:
             return
         self.codemode = CodeMode(
-            settings=self.config.code_mode, sandbox=self.sandbox, invoker=self.invoker, binding_for=self.binding_for
+            settings=self.config.code_mode,
+            sandbox=self.sandbox,
+            invoker=self.invoker,
+            binding_for=self.binding_for,
+            on_run=count_sandbox_runs(self.metrics),
         )
 
     def require_admin(self, request: Request) -> Identity:
@@ -166,6 +177,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     catalog.subscribe(lambda _snapshot: changed[0].set())
     upstreams = UpstreamSet(config.servers, on_listing=catalog.update, on_removed=catalog.remove)
     state = GatewayState(config=config, catalog=catalog, upstreams=upstreams, notifier=notifier)
+    state.oauth = build_oauth_server(config.gateway.oauth)
     views = ViewCache(
         code_mode_for=state.code_mode_for,
         meta_tools=lambda: state.codemode.meta_tools() if state.codemode is not None else [],
@@ -176,7 +188,9 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         assert state.governance is not None  # requests only arrive once the lifespan built it
         return await state.governance.admit_tool_call(identity, server, tool)
 
-    invoker = GatewayInvoker(upstreams, admit=lambda: admit, approvals=lambda: state.approvals)
+    invoker = GatewayInvoker(
+        upstreams, admit=lambda: admit, approvals=lambda: state.approvals, audit=lambda: state.audit
+    )
     state.invoker = invoker
     server, handlers, keep_alive = build_mcp_server(
         name="mcp-gateway",
@@ -187,6 +201,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         upstreams=upstreams,
         codemode=lambda: state.codemode,
         notifier=notifier,
+        audit=lambda: state.audit,
     )
     state.extra["keep_alive"] = (handlers, *keep_alive)
     session_manager = build_session_manager(server, config.gateway)
@@ -198,6 +213,8 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     lifespan = _lifespan(state, session_manager, admin_router, data_dir, changed)
 
     def guarded(inner: ASGIApp) -> ASGIApp:
+        if state.oauth is not None:
+            return state.oauth.protect(inner, lambda: state.authenticator)
         return IdentityMiddleware(inner, lambda: state.authenticator)
 
     mcp_app = StatelessToolCalls(
@@ -218,6 +235,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
         Mount("/messages", app=guarded(sse.post_message)),
+        *(state.oauth.routes() if state.oauth is not None else ()),
         Mount("", app=admin_router),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -246,13 +264,30 @@ def _lifespan(
             governance = await _build_governance(state.config, data_dir, stack)
             state.governance = governance
             state.authenticator = governance.authenticate
+            if state.oauth is not None:
+                await state.oauth.start(data_dir, governance, stack)
+                state.authenticator = state.oauth.authenticator(governance.authenticate)
             governance.view_listeners.append(lambda change: changed[0].set())
             admin_router.routes.extend(key_routes(governance))
             state.approvals = await _build_approvals(state.config, data_dir, stack)
             approvals = state.approvals
+            approvals.listeners.append(count_decisions(state.metrics))
             admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
-            web = WebSources(lambda: governance, lambda: approvals, state.upstreams, lambda: state.config)
-            admin_router.routes.extend(web_routes(web))
+            state.metrics.bind(
+                upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count
+            )
+            observability = open_observability(state.config.logging, data_dir, metrics=state.metrics)
+            obs = await stack.enter_async_context(observability)
+            state.audit = Audit(obs)
+            admin_router.routes.extend(metrics_routes(lambda: governance, state.metrics))
+            if obs.store is not None and obs.writer is not None:
+                store, writer = obs.store, obs.writer
+                admin_router.routes.extend(log_routes(lambda: governance, lambda: store, lambda: writer))
+            admin_router.routes.extend(
+                web_routes(
+                    WebSources(lambda: governance, lambda: approvals, state.upstreams, lambda: state.config, obs.store)
+                )
+            )
             sandbox_settings = state.config.code_mode.sandbox
             state.sandbox = await stack.enter_async_context(
                 create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)
@@ -262,6 +297,8 @@ def _lifespan(
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")
                 tg.start_soon(governance.run_key_sync, name="key-sync")
+                if state.oauth is not None:
+                    tg.start_soon(state.oauth.run_maintenance, name="oauth-maintenance")
                 if state.watcher is not None:
                     tg.start_soon(state.watcher.watch_file, name="config-file")
                     tg.start_soon(state.watcher.watch_sighup, name="config-sighup")

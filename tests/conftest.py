@@ -15,6 +15,9 @@ Fixtures (helpers behind them live in `tests/fixtures/`):
 - `npm_log_dir -> Path`: where session-scoped npm servers write their logs.
 - `redis_url -> str`: a session-wide `redis-server` on a free loopback port, no persistence
   (`redis://127.0.0.1:PORT/0`); skips without redis-server, fails instead in CI.
+- `postgres_server -> PostgresServer`: a session-wide PostgreSQL on a free loopback port (`.url`;
+  `tests.fixtures.postgres.create_database(server)` gives a test its own database); skips without
+  PostgreSQL, fails instead in CI.
 
 Plain helpers: `tests.fixtures.processes.free_port()`, `descendants(pid)`;
 `tests.fixtures.everything.start_everything(mode, log_dir)` for tests that need their own
@@ -38,6 +41,7 @@ if str(_ROOT) not in sys.path:  # `tests.fixtures` must import however pytest wa
 from tests.fixtures.everything import StdioCommand, everything_stdio_command, start_everything  # noqa: E402
 from tests.fixtures.gateway import GatewayHandle, start_gateway  # noqa: E402
 from tests.fixtures.npm import npm_bin as _npm_bin  # noqa: E402
+from tests.fixtures.postgres import PostgresServer, start_postgres  # noqa: E402
 from tests.fixtures.redis import start_redis  # noqa: E402
 
 GatewayFactory = Callable[..., GatewayHandle]
@@ -80,6 +84,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a session-wide throwaway Redis on loopback (tests must not rely on it being empty)."""
     with start_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A session-wide throwaway PostgreSQL on loopback; tests create their own databases in it."""
+    with start_postgres() as server:
+        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from mcp_gateway.codemode.view import BindingFor, CodeView, ViewBuilder
 from mcp_gateway.config.models import CodeModeSettings
 from mcp_gateway.errors import NotFoundError, SandboxError
 from mcp_gateway.invocation import CallContext, ProgressFn, ScriptContext, ToolInvoker
-from sandbox.api import Limits, RunClock, Sandbox
+from sandbox.api import Limits, RunClock, RunResult, Sandbox
 
 __all__ = ["CodeMode"]
 
@@ -54,8 +54,10 @@ class CodeMode:
         invoker: ToolInvoker,
         binding_for: BindingFor,
         templates_dir: Path | None = None,
+        on_run: Callable[[RunResult], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._on_run = on_run
         self._sandbox = sandbox
         self._invoker = invoker
         self._binding_for = binding_for
@@ -140,6 +142,8 @@ class CodeMode:
             run = await self._sandbox.run(code, bindings=view.bindings, host=host, limits=self._limits, clock=clock)
         except Exception as exc:  # the sandbox is a leaf with its own errors; translate at the boundary
             raise SandboxError(f"executeToolCode could not run: {exc}") from exc
+        if self._on_run is not None:
+            self._on_run(run)
         return render_run(run, self._texts, budget=self._budget, output_limit=self._limits.max_output_bytes)
 
 

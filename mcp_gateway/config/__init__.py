@@ -6,6 +6,7 @@ from mcp_gateway.config.loader import (
     parse_config,
     resolve_config_path,
 )
+from mcp_gateway.config.logging import LoggingSettings
 from mcp_gateway.config.models import (
     CodeModeSettings,
     GatewayConfig,
@@ -26,6 +27,7 @@ __all__ = [
     "HealthSettings",
     "HttpServer",
     "InProcessServer",
+    "LoggingSettings",
     "SandboxSettings",
     "ServerConfig",
     "SseServer",

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mcp_gateway.config.approvals import ApprovalSettings
 from mcp_gateway.config.governance import GovernanceSection
+from mcp_gateway.config.logging import LoggingSettings
+from mcp_gateway.config.oauth_server import OAuthServerSettings
 
 __all__ = [
     "CodeModeSettings",
@@ -139,6 +141,7 @@ class GatewaySettings(_Model):
     allowed_origins: list[str] | None = Field(None, description="Origin allow-list; default: loopback origins.")
     session_idle_timeout_s: float = Field(1800.0, gt=0)
     data_dir: str | None = Field(None, description="Where persistent state lives; see --data-dir.")
+    oauth: OAuthServerSettings = Field(default_factory=OAuthServerSettings)
 
 
 class GatewayConfig(GovernanceSection):
@@ -148,6 +151,7 @@ class GatewayConfig(GovernanceSection):
     code_mode: CodeModeSettings = Field(default_factory=CodeModeSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @field_validator("servers")
     @classmethod

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -26,6 +25,8 @@ from mcp_gateway.errors import NotFoundError, PolicyError, SandboxError, Upstrea
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.governance.payloads import error_payload
 from mcp_gateway.invocation import CallContext, ProgressFn, ToolInvoker
+from mcp_gateway.observability import new_log_id
+from mcp_gateway.server.audit import Audit, AuditMiddleware
 from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.views import View, ViewCache
 from mcp_gateway.upstream.connection import Upstream, UpstreamRequestError
@@ -75,6 +76,13 @@ def _identity(ctx: ServerRequestContext[Any, Any]) -> Identity:
     return identity
 
 
+def _identity_or_none(ctx: ServerRequestContext[Any, Any]) -> Identity | None:
+    try:
+        return _identity(ctx)
+    except MCPError:
+        return None
+
+
 def _wants_progress(ctx: ServerRequestContext[Any, Any]) -> bool:
     """Whether the request carries a progress token (only then is progress worth relaying)."""
     meta: Mapping[str, Any] = ctx.meta or {}
@@ -95,7 +103,9 @@ class _Handlers:
         upstreams: Mapping[str, Upstream],
         codemode: Callable[[], CodeModeHandler | None],
         notifier: ListChangedNotifier,
+        audit: Callable[[], Audit | None],
     ) -> None:
+        self.audit = audit
         self.catalog = catalog
         self.views = views
         self.invoker = invoker
@@ -160,9 +170,10 @@ class _Handlers:
             codemode = self.codemode()
             if codemode is not None and view.code_tools and name in codemode.META_TOOL_NAMES:
                 call_ctx = CallContext(tools=view.code_tools, **call_ctx_args)
-                return await codemode.call(name, arguments, call_ctx, call_id=uuid.uuid4().hex, progress=progress)
+                return await self._meta_tool(codemode, name, arguments, call_ctx, progress)
             tool = view.direct_tools.get(name)
             if tool is None:
+                self._audit_refused(CallContext(tools={}, **call_ctx_args), name, arguments)
                 raise NotFoundError("tool", name)
             call_ctx = CallContext(tools=view.direct_tools, **call_ctx_args)
             return await self.invoker.call_tool(call_ctx, tool, arguments, progress=progress)
@@ -178,6 +189,33 @@ class _Handlers:
         except PolicyError as exc:
             # Rate limits and budgets: the same facts as the HTTP body, for the model to read.
             return _tool_error(json.dumps(error_payload(exc), default=str))
+
+    async def _meta_tool(
+        self,
+        codemode: CodeModeHandler,
+        name: str,
+        arguments: dict[str, Any],
+        ctx: CallContext,
+        progress: ProgressFn | None,
+    ) -> types.CallToolResult:
+        """Run a meta-tool; its record is the parent of the tool calls its script makes."""
+        audit = self.audit()
+        if audit is None:
+            return await codemode.call(name, arguments, ctx, call_id=new_log_id(), progress=progress)
+        call = audit.begin(ctx, None, name, arguments)
+        try:
+            result = await codemode.call(name, arguments, ctx, call_id=call.log_id, progress=progress)
+        except BaseException as exc:
+            audit.finish(call, error=exc)
+            raise
+        audit.finish(call, result=result)
+        return result
+
+    def _audit_refused(self, ctx: CallContext, name: str, arguments: dict[str, Any]) -> None:
+        """Record a call of a tool the caller cannot see: who tried what is worth knowing."""
+        audit = self.audit()
+        if audit is not None:
+            audit.finish(audit.begin(ctx, None, name, arguments), error=NotFoundError("tool", name))
 
     async def list_prompts(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -338,6 +376,7 @@ def build_mcp_server(
     upstreams: Mapping[str, Upstream],
     codemode: Callable[[], CodeModeHandler | None],
     notifier: ListChangedNotifier,
+    audit: Callable[[], Audit | None] = lambda: None,
     instructions: str | None = None,
 ) -> tuple[Server[Any], _Handlers, Sequence[object]]:
     """The SDK server object serving the gateway, plus objects that must live as long as it.
@@ -352,6 +391,7 @@ def build_mcp_server(
         upstreams=upstreams,
         codemode=codemode,
         notifier=notifier,
+        audit=audit,
     )
     listen = ListenHandler(notifier.bus)
     server: Server[Any] = _GatewayServer(
@@ -369,5 +409,5 @@ def build_mcp_server(
         on_completion=h.complete,
         on_subscriptions_listen=listen,
     )
-    server.middleware.extend([_name_unknown_methods, h.cached_tools_list])
+    server.middleware.extend([AuditMiddleware(audit, _identity_or_none), _name_unknown_methods, h.cached_tools_list])
     return server, h, (listen,)

@@ -9,15 +9,29 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_gateway.errors import AuthenticationError, PolicyError
-from mcp_gateway.governance.credentials import credential_from_headers
+from mcp_gateway.governance.credentials import HeaderSource, credential_from_headers
 from mcp_gateway.governance.identity import Identity, ToolFilter
 from mcp_gateway.governance.payloads import error_payload, retry_after
 from mcp_gateway.server.handlers import CURRENT_IDENTITY, IDENTITY_SCOPE_KEY
 
-__all__ = ["Authenticator", "GroupScope", "IdentityMiddleware", "not_started", "send_policy_error"]
+__all__ = [
+    "Authenticator",
+    "Challenge",
+    "CredentialReader",
+    "GroupScope",
+    "IdentityMiddleware",
+    "not_started",
+    "send_policy_error",
+]
 
 Authenticator = Callable[[str | None], Identity]
 """Maps a presented credential (or None) to an Identity; raises `PolicyError` to refuse."""
+
+CredentialReader = Callable[[HeaderSource], str | None]
+"""Reads the credential of a request from its headers; raises `PolicyError` to refuse."""
+
+Challenge = Callable[[Scope, PolicyError], bytes]
+"""The `WWW-Authenticate` value of a 401 for this request (OAuth points it at its metadata)."""
 
 
 def not_started(credential: str | None) -> Identity:
@@ -28,19 +42,29 @@ def not_started(credential: str | None) -> Identity:
 class IdentityMiddleware:
     """Refuses unauthenticated requests with a JSON body; puts the `Identity` on the scope."""
 
-    def __init__(self, app: ASGIApp, authenticate: Callable[[], Authenticator]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Callable[[], Authenticator],
+        *,
+        read_credential: CredentialReader = credential_from_headers,
+        challenge: Challenge | None = None,
+    ) -> None:
         self.app = app
         # A getter, not the authenticator itself, so a reload swaps it without rebuilding routes.
         self._authenticate = authenticate
+        self._read_credential = read_credential
+        self._challenge = challenge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         try:
-            identity = self._authenticate()(credential_from_headers(scope.get("headers", ())))
+            identity = self._authenticate()(self._read_credential(scope.get("headers", ())))
         except PolicyError as exc:
-            await send_policy_error(send, exc)
+            challenge = self._challenge(scope, exc) if self._challenge is not None and exc.status == 401 else None
+            await send_policy_error(send, exc, challenge)
             return
         scope[IDENTITY_SCOPE_KEY] = identity
         token = CURRENT_IDENTITY.set(identity)
@@ -72,12 +96,15 @@ class GroupScope:
         await self.app(scope, receive, send)
 
 
-async def send_policy_error(send: Send, exc: PolicyError) -> None:
-    """Answer with the policy error's status and `{"error": {...}}` body (shared with the LLM proxy)."""
+async def send_policy_error(send: Send, exc: PolicyError, challenge: bytes | None = None) -> None:
+    """Answer with the policy error's status and `{"error": {...}}` body (shared with the LLM proxy).
+
+    `challenge` replaces the default `WWW-Authenticate` value of a 401.
+    """
     body = json.dumps(error_payload(exc), default=str).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if exc.status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="mcp-gateway"'))
+        headers.append((b"www-authenticate", challenge or b'Bearer realm="mcp-gateway"'))
     if (seconds := retry_after(exc)) is not None:
         headers.append((b"retry-after", str(seconds).encode()))
     await send({"type": "http.response.start", "status": exc.status, "headers": headers})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import mcp_types as types
 
@@ -15,6 +15,7 @@ from mcp_gateway.errors import ApprovalDenied, ApprovalTimeout, NotFoundError
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.governance.views import ToolPolicy
 from mcp_gateway.invocation import CallContext, CallMode, ProgressFn
+from mcp_gateway.server.audit import Audit, CallOutcome
 from mcp_gateway.upstream.connection import Upstream
 
 __all__ = ["Admit", "Approved", "GatewayInvoker"]
@@ -28,7 +29,7 @@ Admit = Callable[[Identity, str, str], Awaitable[ToolPolicy]]
 class Approved:
     """How a call got past approval: `auto`, or a reviewer's decision (with what should run)."""
 
-    approval: str
+    approval: Literal["auto", "approved"]
     arguments: dict[str, Any]
     reviewer: str | None = None
     approval_id: str | None = None
@@ -47,10 +48,12 @@ class GatewayInvoker:
         upstreams: Mapping[str, Upstream],
         admit: Callable[[], Admit],
         approvals: Callable[[], ApprovalQueue | None] = lambda: None,
+        audit: Callable[[], Audit | None] = lambda: None,
     ) -> None:
         self._upstreams = upstreams
         self._admit = admit
         self._approvals = approvals
+        self._audit = audit
 
     async def call_tool(
         self,
@@ -62,14 +65,44 @@ class GatewayInvoker:
         parent_id: str | None = None,
         progress: ProgressFn | None = None,
     ) -> types.CallToolResult:
-        """Call `tool` for `ctx`'s caller; see `ToolInvoker.call_tool`."""
+        """Call `tool` for `ctx`'s caller; see `ToolInvoker.call_tool`. Every call is audited,
+        refusals and failures included."""
+        audit = self._audit()
+        if audit is None:
+            return await self._run(ctx, tool, arguments, mode, parent_id, progress, CallOutcome(), None)
+        call = audit.begin(ctx, tool.server, tool.name, arguments, mode=mode, parent_id=parent_id)
+        try:
+            result = await self._run(ctx, tool, arguments, mode, parent_id, progress, call.outcome, call.log_id)
+        except BaseException as exc:
+            audit.finish(call, error=exc)
+            raise
+        audit.finish(call, result=result)
+        return result
+
+    async def _run(  # noqa: PLR0917 - private; one call site per argument set
+        self,
+        ctx: CallContext,
+        tool: CatalogTool,
+        arguments: dict[str, Any],
+        mode: CallMode,
+        parent_id: str | None,
+        progress: ProgressFn | None,
+        outcome: CallOutcome,
+        log_id: str | None,
+    ) -> types.CallToolResult:
         if ctx.tools.get(tool.exposed_name) is not tool or not ctx.identity.allows(tool.server, tool.name):
             raise NotFoundError("tool", tool.exposed_name)
         upstream = self._upstreams.get(tool.server)
         if upstream is None:
             raise NotFoundError("tool", tool.exposed_name)
         policy = await self._admit()(ctx.identity, tool.server, tool.name)
-        approved = await self.approve(ctx, tool, arguments, policy, mode=mode, parent_id=parent_id, progress=progress)
+        outcome.cost = policy.cost
+        approved = await self.approve(
+            ctx, tool, arguments, policy, mode=mode, parent_id=parent_id, progress=progress, log_id=log_id
+        )
+        outcome.approval, outcome.reviewer = approved.approval, approved.reviewer
+        if approved.arguments is not arguments:
+            outcome.ran_arguments = approved.arguments
         return await upstream.call_tool(tool.name, approved.arguments, progress=progress)
 
     async def approve(
@@ -82,6 +115,7 @@ class GatewayInvoker:
         mode: CallMode,
         parent_id: str | None,
         progress: ProgressFn | None,
+        log_id: str | None = None,
     ) -> Approved:
         """Pass, refuse (`ApprovalDenied`, `ApprovalTimeout`) or hold the call until a reviewer decides."""
         queue = self._approvals()
@@ -105,6 +139,7 @@ class GatewayInvoker:
             groups=policy.groups,
             mode=mode,
             parent_id=parent_id,
+            log_id=log_id,
             client_name=ctx.client_name,
             script=script.code if script is not None else None,
             reachable=script.reachable if script is not None else (),

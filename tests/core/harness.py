@@ -52,9 +52,10 @@ def python_server(*args: str) -> dict[str, Any]:
 async def running_gateway(servers: Mapping[str, Any], **extra: Any) -> AsyncIterator[RunningGateway]:
     """Start a gateway over `servers`; wait until each upstream finished its first attempt."""
     config_path = extra.pop("config_path", None)
+    data_dir = extra.pop("data_dir", None)
     raw: dict[str, Any] = {"gateway": {"api_key": KEY, **extra.pop("gateway", {})}, "servers": dict(servers)}
     raw.update(extra)
-    app = create_app(parse_config(raw, "test-config"), config_path=config_path)
+    app = create_app(parse_config(raw, "test-config"), config_path=config_path, data_dir=data_dir)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -122,6 +122,15 @@ async def test_a_held_direct_call_runs_with_the_reviewers_edited_arguments() -> 
         assert record["reviewer"] == "lead" and record["edited_arguments"] == {"text": "ls", "times": 3}
         again = await http.post(f"/api/approvals/{pending.id}/deny", headers=_auth(ADMIN))
         assert again.status_code == 409
+        # The audit record says who approved, what ran, and what was asked for.
+        assert gw.state.audit is not None and gw.state.audit.obs.writer is not None
+        await gw.state.audit.obs.writer.flush()
+        logged = (await http.get("/api/logs", params={"tool": "echo"}, headers=_auth(ADMIN))).json()["records"]
+        assert [(r["approval"], r["reviewer"], r["arguments"]) for r in logged] == [
+            ("approved", "lead", {"text": "ls", "times": 3})
+        ]
+        assert logged[0]["extra"]["original_arguments"] == {"text": "rm -rf", "times": 2}
+        assert record["log_id"] == logged[0]["id"]
 
 
 async def test_denial_reaches_the_client_as_a_readable_error() -> None:
@@ -139,6 +148,10 @@ async def test_denial_reaches_the_client_as_a_readable_error() -> None:
         assert error["type"] == "approval_denied"
         assert "denied by admin: not today" in error["message"]
         assert error["approval_id"] == pending.id
+        assert gw.state.audit is not None and gw.state.audit.obs.writer is not None
+        await gw.state.audit.obs.writer.flush()
+        logged = (await http.get("/api/logs", params={"approval": "denied"}, headers=_auth(ADMIN))).json()
+        assert [(r["tool"], r["status"], r["reviewer"]) for r in logged["records"]] == [("echo", "denied", "admin")]
 
 
 async def test_an_undecided_call_times_out_with_a_clear_error_and_progress() -> None:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mcp_gateway.admin.web.approvals_page import approval_page_routes
+from mcp_gateway.admin.web.logs_pages import log_page_routes
 from mcp_gateway.admin.web.render import static_file
 from mcp_gateway.admin.web.sessions import WebSessions
 from mcp_gateway.admin.web.site import PREFIX, Site, Viewer, WebSources
@@ -49,4 +50,5 @@ def web_routes(sources: WebSources, sessions: WebSessions | None = None) -> list
         *_static_routes(),
         *approval_page_routes(site),
         *status_page_routes(site),
+        *(log_page_routes(site, sources.logs) if sources.logs is not None else []),
     ]

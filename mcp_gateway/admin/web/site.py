@@ -23,6 +23,7 @@ from mcp_gateway.config.models import GatewayConfig
 from mcp_gateway.errors import PolicyError
 from mcp_gateway.governance import Governance, Identity
 from mcp_gateway.governance.credentials import hash_key
+from mcp_gateway.observability import LogStore
 from mcp_gateway.upstream.connection import Upstream
 
 __all__ = ["PageHandler", "Site", "Viewer", "WebSources"]
@@ -38,8 +39,8 @@ class WebSources:
     approvals: Callable[[], ApprovalQueue]
     upstreams: Mapping[str, Upstream]
     config: Callable[[], GatewayConfig]
-    logs: Callable[[], Any] | None = None
-    """The log store of `/api/logs`, when the gateway has one."""
+    logs: LogStore | None = None
+    """The log store of `/api/logs`, when logging is on (the logs pages need it)."""
 
 
 @dataclass(frozen=True)
