@@ -15,6 +15,7 @@ from tests.web.support import (
     CODED,
     CONFIG,
     DEMO,
+    auth,
     browser_session,
     call_in_background,
     hidden_field,
@@ -166,3 +167,16 @@ async def test_servers_and_keys_pages_show_state_and_no_secrets() -> None:
         assert servers.headers["content-security-policy"].startswith("default-src 'none'")
         css = await http.get("/ui/static/web.css")
         assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+async def test_a_call_decided_meanwhile_shows_why_the_decision_was_refused() -> None:
+    async with web_gateway() as (gw, held), browser_session(gw, ADMIN) as (http, csrf):
+        async with anyio.create_task_group() as tg:
+            result = call_in_background(gw, tg, "demo__echo", {"text": "hi"})
+            pending = await held.next()
+            by_api = await http.post(f"/api/approvals/{pending.id}/approve", headers=auth("lead-secret-key"))
+            assert by_api.status_code == 200
+            late = await http.post(f"/ui/approvals/{pending.id}/deny", data={"csrf": csrf, "reason": "too late"})
+            assert late.status_code == 409
+            assert f"{pending.id}: approval {pending.id} is already approved" in late.text
+        assert text_of(result()) == "hi"

@@ -63,11 +63,14 @@ def approval_page_routes(site: Site) -> list[Route]:
         done_id, done_status = request.query_params.get("decided"), request.query_params.get("status")
         if done_id and done_status in ("approved", "denied"):
             notice = f"{done_id} {done_status}."
+        shown = {h.id for h in pending}
         return site.render(
             request,
             viewer,
             "approvals.html",
             status,
+            # errors about calls no longer on the page (decided meanwhile) go above the queue
+            page_errors=[f"{held_id}: {message}" for held_id, message in drafts.errors.items() if held_id not in shown],
             pending=pending,
             decided=decided[:_HISTORY],
             drafts=drafts,
