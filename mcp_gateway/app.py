@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 
 from mcp_gateway.admin.keys import key_routes, require_admin
 from mcp_gateway.admin.servers import server_status_routes
+from mcp_gateway.admin.upstream_auth import upstream_auth_routes
 from mcp_gateway.catalog.catalog import Catalog
 from mcp_gateway.catalog.model import CatalogTool
 from mcp_gateway.codemode import CodeMode
@@ -40,6 +41,7 @@ from mcp_gateway.server.notifier import ListChangedNotifier
 from mcp_gateway.server.transports import SseEndpoints, build_session_manager, security_settings
 from mcp_gateway.server.views import ViewCache
 from mcp_gateway.upstream.manager import UpstreamSet
+from mcp_gateway.upstream.oauth import UpstreamAuth
 from sandbox import Sandbox, create_sandbox
 
 __all__ = ["GatewayState", "create_app"]
@@ -69,6 +71,7 @@ class GatewayState:
     watcher: ConfigWatcher | None = None
     invoker: GatewayInvoker | None = None
     sandbox: Sandbox | None = None
+    upstream_auth: UpstreamAuth | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +101,8 @@ class GatewayState:
             self.build_code_mode()
         elif self.codemode is not None:
             self.codemode.clear_caches()
+        if self.upstream_auth is not None:
+            self.upstream_auth.apply(config.servers)
         self.upstreams.apply(config.servers)
         if self.views is not None:
             self.views.clear()  # Code Mode settings may have moved
@@ -146,8 +151,16 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     notifier = ListChangedNotifier(InMemorySubscriptionBus())
     changed = [anyio.Event()]  # replaced after each fan-out; boxed so the closures see the new one
     catalog.subscribe(lambda _snapshot: changed[0].set())
-    upstreams = UpstreamSet(config.servers, on_listing=catalog.update, on_removed=catalog.remove)
-    state = GatewayState(config=config, catalog=catalog, upstreams=upstreams, notifier=notifier)
+    upstream_auth = UpstreamAuth(config.servers)
+    upstreams = UpstreamSet(
+        config.servers,
+        on_listing=catalog.update,
+        on_removed=catalog.remove,
+        credentials_for=upstream_auth.credentials_for,
+    )
+    state = GatewayState(
+        config=config, catalog=catalog, upstreams=upstreams, notifier=notifier, upstream_auth=upstream_auth
+    )
     views = ViewCache(
         code_mode_for=state.code_mode_for,
         meta_tools=lambda: state.codemode.meta_tools() if state.codemode is not None else [],
@@ -195,7 +208,9 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
             is_started=lambda: state.started,
             require_admin=state.require_admin,
             reload=state.watcher.reload if state.watcher is not None else None,
+            auth_status=upstream_auth.status,
         ),
+        *upstream_auth_routes(upstream_auth, require_admin=state.require_admin),
         Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
@@ -236,6 +251,8 @@ def _lifespan(
             )
             state.build_code_mode()
             async with anyio.create_task_group() as tg:
+                if state.upstream_auth is not None:
+                    await tg.start(state.upstream_auth.run, data_dir, name="upstream-auth")
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")
                 tg.start_soon(governance.run_key_sync, name="key-sync")

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mcp_gateway.config.auth import UpstreamAuthConfig
 from mcp_gateway.config.governance import GovernanceSection
 
 __all__ = [
@@ -78,6 +79,7 @@ class HttpServer(_ServerBase):
     transport: Literal["http"]
     url: str = Field(pattern=r"^https?://")
     headers: dict[str, str] = Field(default_factory=dict)
+    auth: UpstreamAuthConfig | None = Field(None, description="OAuth or a static bearer token; see docs/oauth.md.")
     protocol: Literal["auto", "legacy"] = Field(
         "auto", description="auto: probe server/discover, fall back to initialize. legacy: initialize only."
     )
@@ -89,6 +91,7 @@ class SseServer(_ServerBase):
     transport: Literal["sse"]
     url: str = Field(pattern=r"^https?://")
     headers: dict[str, str] = Field(default_factory=dict)
+    auth: UpstreamAuthConfig | None = Field(None, description="OAuth or a static bearer token; see docs/oauth.md.")
 
 
 class InProcessServer(_ServerBase):
