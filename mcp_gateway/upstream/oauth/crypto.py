@@ -38,7 +38,7 @@ class SecretBox:
         try:
             return self._fernet.decrypt(sealed)
         except InvalidToken as exc:
-            problem = f"a stored token cannot be decrypted ({SECRET_KEY_ENV} or secret.key changed, or the file was altered)"
+            problem = f"cannot decrypt a stored token ({SECRET_KEY_ENV} or secret.key changed, or the file was edited)"
             raise ConfigError("oauth store", [("", problem)]) from exc
 
 
