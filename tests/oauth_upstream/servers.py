@@ -19,6 +19,7 @@ import httpx2
 import uvicorn
 from anyio.abc import TaskGroup
 from fastmcp import FastMCP
+from fastmcp.server.auth.auth import ClientRegistrationOptions, RevocationOptions
 from fastmcp.server.auth.providers.in_memory import InMemoryOAuthProvider
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -38,6 +39,7 @@ class ProtectedServer:
     token_requests: list[dict[str, str]] = field(default_factory=list)
     _app: ASGIApp | None = None
     _server: uvicorn.Server | None = None
+    _stopped: anyio.Event | None = None
     _tg: TaskGroup | None = None
 
     async def start(self) -> None:
@@ -47,21 +49,29 @@ class ProtectedServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         sock.listen(128)
-        server = uvicorn.Server(uvicorn.Config(self._app, lifespan="on", log_level="warning", access_log=False))
-        self._server = server
-        self._tg.start_soon(server.serve, [sock])
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.01)
+        config = uvicorn.Config(
+            self._app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=1
+        )
+        server = uvicorn.Server(config)
+        stopped = anyio.Event()
+        self._server, self._stopped = server, stopped
+
+        async def serve() -> None:
+            try:
+                await server.serve([sock])
+            finally:
+                sock.close()
+                stopped.set()
+
+        # The socket is bound and listening: clients may connect at once (the kernel queues them).
+        self._tg.start_soon(serve)
 
     async def stop(self) -> None:
         """Stop serving: connections are refused until `start()`."""
-        server = self._server
-        assert server is not None
-        server.should_exit = True
+        assert self._server is not None and self._stopped is not None
+        self._server.should_exit = True
         with anyio.fail_after(10):
-            while server.started:
-                await anyio.sleep(0.01)
+            await self._stopped.wait()
 
     def live_access_tokens(self) -> set[str]:
         """Access tokens the provider would accept now."""
@@ -117,7 +127,11 @@ async def protected_server(name: str = "secured", *, stateless: bool = False) ->
     """Serve an OAuth-protected FastMCP server with `whoami` and `add` tools on a free loopback port."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    provider = InMemoryOAuthProvider(base_url=base)
+    provider = InMemoryOAuthProvider(
+        base_url=base,
+        client_registration_options=ClientRegistrationOptions(enabled=True),
+        revocation_options=RevocationOptions(enabled=True),
+    )
     mcp = FastMCP(name, auth=provider)
 
     @mcp.tool
