@@ -105,7 +105,7 @@ class StatelessHttpCaller:
         credentials = self._credentials
         for attempt in range(2):
             headers = {"mcp-name": name}
-            sent = credentials.authorization() if credentials is not None else None
+            sent = await credentials.current_authorization() if credentials is not None else None
             if sent is not None:
                 headers["authorization"] = sent
             try:

@@ -63,13 +63,15 @@ async def running_gateway(servers: Mapping[str, Any], data_dir: Path | None) -> 
         uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     )
     state: GatewayState = app.state.gateway
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve, [sock])
-        with anyio.fail_after(30):
-            for upstream in state.upstreams.values():
-                await upstream.ready.wait()
-        try:
-            yield Gateway(url=f"http://127.0.0.1:{port}", state=state)
-        finally:
-            server.should_exit = True
-    sock.close()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, [sock])
+            try:
+                with anyio.fail_after(30):
+                    for upstream in state.upstreams.values():
+                        await upstream.ready.wait()
+                yield Gateway(url=f"http://127.0.0.1:{port}", state=state)
+            finally:
+                server.should_exit = True
+    finally:
+        sock.close()

@@ -40,6 +40,10 @@ class UpstreamCredentials(Protocol):
         """The `Authorization` header value to send, if any."""
         ...
 
+    async def current_authorization(self) -> str | None:
+        """The header value to send now; refreshes first when the token is about to expire."""
+        ...
+
     async def after_unauthorized(self, sent: str | None) -> bool:
         """The upstream answered 401 to a request sent with `sent`; True when a retry may succeed."""
         ...
@@ -72,6 +76,10 @@ class StaticBearer:
         """The configured token."""
         return self._header
 
+    async def current_authorization(self) -> str:
+        """The configured token."""
+        return self._header
+
     async def after_unauthorized(self, sent: str | None) -> bool:
         """Nothing to refresh: a refused static token stays refused."""
         return False
@@ -89,7 +97,7 @@ class HttpxCredentialsAuth(httpx2.Auth):
 
     async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         """httpx2's hook around every request the client sends."""
-        sent = self._credentials.authorization()
+        sent = await self._credentials.current_authorization()
         if sent is not None:
             request.headers["Authorization"] = sent
         response = yield request

@@ -14,6 +14,7 @@ revocation.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import secrets
@@ -45,6 +46,7 @@ logger = logging.getLogger("mcp_gateway.upstream.oauth")
 
 _GRANT_TYPES = ["authorization_code", "refresh_token"]
 _CLIENT_GONE = {"invalid_client", "unauthorized_client"}
+_EXPIRY_MARGIN_S = 5.0
 
 
 class AuthState(StrEnum):
@@ -163,6 +165,24 @@ class OAuthSession:
         if tokens is None or self._state is not AuthState.AUTHORIZED:
             return None
         return f"Bearer {tokens.access_token}"
+
+    async def current_authorization(self) -> str | None:
+        """Like `authorization()`, but a token about to expire is refreshed first.
+
+        Some authorization servers treat a presented expired token as a reason to revoke its
+        refresh token; never sending one keeps the grant alive. A failed refresh still returns
+        the old token (the 401 path and the refresher take it from there).
+        """
+        tokens = self._tokens
+        if (
+            tokens is not None
+            and self._state is AuthState.AUTHORIZED
+            and tokens.refresh_token is not None
+            and tokens.expires_within(_EXPIRY_MARGIN_S)
+        ):
+            with contextlib.suppress(OAuthError):
+                await self.refresh(expected=tokens)
+        return self.authorization()
 
     def status(self) -> dict[str, Any]:
         """Public facts for the admin API and `mcp-gateway auth status` (never a token)."""
@@ -359,6 +379,7 @@ class OAuthSession:
         except TransientOAuthError as exc:
             self._last_error = f"refresh failed, will retry: {exc}"
             logger.warning("upstream %s: %s", self.server, self._last_error)
+            self._notify()
             raise
         # Written before it is used: the old refresh token may already be spent (rotation).
         await self._save_tokens(fresh)
@@ -396,7 +417,7 @@ class OAuthSession:
             return None
         lifetime = max(0.0, tokens.expires_at - tokens.obtained_at)
         policy = self._policy
-        lead = min(policy.max_lead_s, max(policy.min_lead_s, lifetime * policy.lead_fraction))
+        lead = min(policy.max_lead_s, max(policy.min_lead_s, lifetime * policy.lead_fraction), lifetime / 2)
         return tokens.expires_at - lead
 
     async def run_refresher(self) -> None:
