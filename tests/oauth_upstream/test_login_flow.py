@@ -24,7 +24,7 @@ def _session(gw: Gateway, name: str) -> OAuthSession:
     return gw.state.upstream_auth.session(name)
 
 
-async def _call(gw: Gateway, tool: str, args: dict[str, object]) -> str:
+async def call_tool(gw: Gateway, tool: str, args: dict[str, object]) -> str:
     async with connect(CoreGateway(url=gw.url, state=gw.state, key=KEY)) as client:
         result = await client.call_tool(tool, args)
     assert not result.is_error, result
@@ -69,7 +69,7 @@ async def test_discovery_registration_pkce_and_a_tool_call(tmp_path: Path) -> No
         page = await browser_login(url)
         assert page.status_code == 200 and "Logged in" in page.text
         await gw.wait_state("secured", UpstreamState.READY)
-        assert await _call(gw, "secured__add", {"a": 2, "b": 3}) == "5"
+        assert await call_tool(gw, "secured__add", {"a": 2, "b": 3}) == "5"
 
         exchange = [r for r in upstream.token_requests if r["grant_type"] == "authorization_code"]
         assert len(exchange) == 1 and len(exchange[0]["code_verifier"]) >= 43
@@ -105,7 +105,7 @@ async def test_wrong_pkce_verifier_is_rejected_by_the_authorization_server(tmp_p
             page = await browser.get(callback)
             assert page.status_code == 200, page.text
         await gw.wait_state("secured", UpstreamState.READY)
-        assert await _call(gw, "secured__whoami", {}) == "secured"
+        assert await call_tool(gw, "secured__whoami", {}) == "secured"
 
 
 async def test_a_callback_with_an_unknown_state_is_refused(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ async def test_refused_token_refreshes_inline_and_rotates(tmp_path: Path) -> Non
         assert before is not None and before.refresh_token is not None
         # The resource server forgets the access token (as after a key rotation): the next call gets a 401.
         del upstream.provider.access_tokens[before.access_token]
-        assert await _call(gw, "secured__add", {"a": 1, "b": 1}) == "2"
+        assert await call_tool(gw, "secured__add", {"a": 1, "b": 1}) == "2"
         after = session.tokens
         assert after is not None and after.access_token != before.access_token
         assert after.refresh_token != before.refresh_token  # rotated
@@ -158,6 +158,6 @@ async def test_refresh_ahead_of_expiry(tmp_path: Path, monkeypatch: pytest.Monke
         # Refreshed before the old token expired, without any request failing first.
         assert session.last_refresh_at is not None and session.last_refresh_at < first.expires_at
         assert not [r for r in upstream.token_requests if r.get("refresh_token") == session.tokens.refresh_token]
-        assert await _call(gw, "secured__add", {"a": 4, "b": 4}) == "8"
+        assert await call_tool(gw, "secured__add", {"a": 4, "b": 4}) == "8"
 
 

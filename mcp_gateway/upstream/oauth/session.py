@@ -176,9 +176,10 @@ class OAuthSession:
         tokens = self._tokens
         if (
             tokens is not None
+            and tokens.expires_at is not None
             and self._state is AuthState.AUTHORIZED
             and tokens.refresh_token is not None
-            and tokens.expires_within(_EXPIRY_MARGIN_S)
+            and tokens.expires_within(min(_EXPIRY_MARGIN_S, (tokens.expires_at - tokens.obtained_at) / 4))
         ):
             with contextlib.suppress(OAuthError):
                 await self.refresh(expected=tokens)
