@@ -198,7 +198,10 @@ class Upstream:
                 await self._serve_one_connection()
                 attempt = 0  # it was up; the next outage starts its backoff from the beginning
             except Exception as exc:  # any failure of one connection: log it, back off, retry
-                self._set_state(UpstreamState.RECONNECTING, _describe(exc))
+                reason = _describe(exc)
+                if self.credentials is not None and self.credentials.last_error:
+                    reason = f"{reason} ({self.credentials.last_error})"
+                self._set_state(UpstreamState.RECONNECTING, reason)
                 logger.debug("upstream %s connection failed", self.name, exc_info=True)
             finally:
                 self._client = None

@@ -38,9 +38,9 @@ class Gateway:
         async with httpx2.AsyncClient(timeout=30.0) as http:
             return await http.request(method, self.url + path, headers=self.headers, **kwargs)
 
-    async def wait_state(self, server: str, *states: UpstreamState, timeout: float = 20) -> UpstreamState:
+    async def wait_state(self, server: str, *states: UpstreamState, within: float = 20) -> UpstreamState:
         """Wait (bounded) until the upstream `server` is in one of `states`."""
-        with anyio.fail_after(timeout):
+        with anyio.fail_after(within):
             return await self.state.upstreams[server].wait_for_state(*states)
 
 

@@ -99,7 +99,9 @@ class _TokenFaults:
             self.target.token_requests.append(dict(parse_qsl(body.decode())))
             if self.target.token_faults > 0:
                 self.target.token_faults -= 1
-                await send({"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/plain")]})
+                await send(
+                    {"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/plain")]}
+                )
                 await send({"type": "http.response.body", "body": b"unavailable"})
                 return
             sent = False

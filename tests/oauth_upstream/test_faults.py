@@ -22,9 +22,9 @@ def _session(gw: Gateway, name: str) -> OAuthSession:
     return gw.state.upstream_auth.session(name)
 
 
-async def _wait(session: OAuthSession, done: object, timeout: float = 20) -> None:
+async def _wait(session: OAuthSession, done: object, within: float = 20) -> None:
     assert callable(done)
-    with anyio.fail_after(timeout):
+    with anyio.fail_after(within):
         while not done():
             await session.wait_changed()
 
@@ -68,7 +68,7 @@ async def test_authorization_server_down_during_refresh_then_back(
         status = (await gw.api("GET", "/api/servers/secured/auth")).json()
         assert status["state"] == "authorized" and "refresh failed" in status["last_error"]
         await upstream.start()
-        await _wait(session, lambda: session.refreshes >= 1, timeout=40)
+        await _wait(session, lambda: session.refreshes >= 1, within=40)
         assert session.state is AuthState.AUTHORIZED and session.last_error is None
         await gw.wait_state("secured", UpstreamState.READY)
         assert await call_tool(gw, "secured__whoami", {}) == "secured"
@@ -110,7 +110,7 @@ async def test_restart_keeps_tokens_encrypted_on_disk(tmp_path: Path) -> None:
             client = _session(gw, "secured").status()["client_id"]
         assert tokens is not None and tokens.refresh_token is not None
         secret = upstream.provider.clients[client].client_secret
-        raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("oauth.db"))
+        raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("oauth.db"))  # noqa: ASYNC240
         assert raw, "the token store was not written"
         for clear in (tokens.access_token, tokens.refresh_token, secret):
             assert clear is not None and clear.encode() not in raw

@@ -11,10 +11,10 @@ import pytest
 
 from mcp_gateway.upstream.connection import UpstreamState
 from mcp_gateway.upstream.oauth import AuthState, OAuthSession
-from tests.core.harness import connect
 from tests.core.harness import RunningGateway as CoreGateway
+from tests.core.harness import connect
 from tests.oauth_upstream.conftest import KEY, Gateway, oauth_server, running_gateway
-from tests.oauth_upstream.servers import ProtectedServer, browser_login, protected_server
+from tests.oauth_upstream.servers import browser_login, protected_server
 
 pytestmark = pytest.mark.anyio
 
@@ -159,5 +159,3 @@ async def test_refresh_ahead_of_expiry(tmp_path: Path, monkeypatch: pytest.Monke
         assert session.last_refresh_at is not None and session.last_refresh_at < first.expires_at
         assert not [r for r in upstream.token_requests if r.get("refresh_token") == session.tokens.refresh_token]
         assert await call_tool(gw, "secured__add", {"a": 4, "b": 4}) == "8"
-
-

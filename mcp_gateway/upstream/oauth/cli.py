@@ -94,7 +94,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
             f"{s['name']:<20} {auth.get('type', '-'):<7} {auth.get('state', '-'):<13} "
             f"{_when(auth.get('expires_at')):<14} {auth.get('last_error') or ''}"
         )
-    return 0 if all((s.get("auth") or {}).get("state", "authorized") == "authorized" for s in servers) else 1
+    good = {"authorized", "configured"}
+    return 0 if all((s.get("auth") or {}).get("state", "authorized") in good for s in servers) else 1
 
 
 def register_auth_commands(sub: Any) -> None:

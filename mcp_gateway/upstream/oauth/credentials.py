@@ -82,11 +82,16 @@ class StaticBearer:
 
     async def after_unauthorized(self, sent: str | None) -> bool:
         """Nothing to refresh: a refused static token stays refused."""
+        self.last_error = "HTTP 401: the upstream refused the configured bearer token"
         return False
 
     def status(self) -> dict[str, Any]:
-        """The scheme only."""
-        return {"type": "bearer", "state": "authorized", "last_error": None}
+        """The scheme, and whether the upstream refused the token."""
+        return {
+            "type": "bearer",
+            "state": "refused" if self.last_error else "configured",
+            "last_error": self.last_error,
+        }
 
 
 class HttpxCredentialsAuth(httpx2.Auth):
