@@ -125,8 +125,11 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def protected_server(name: str = "secured", *, stateless: bool = False) -> AsyncIterator[ProtectedServer]:
-    """Serve an OAuth-protected FastMCP server with `whoami` and `add` tools on a free loopback port."""
+async def protected_server(name: str = "secured", *, sse: bool = False) -> AsyncIterator[ProtectedServer]:
+    """Serve an OAuth-protected FastMCP server with `whoami` and `add` tools on a free loopback port.
+
+    `sse` serves the legacy HTTP+SSE transport at `/sse` instead of Streamable HTTP at `/mcp`.
+    """
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     provider = InMemoryOAuthProvider(
@@ -146,8 +149,9 @@ async def protected_server(name: str = "secured", *, stateless: bool = False) ->
         """Name the server."""
         return name
 
-    target = ProtectedServer(url=f"{base}/mcp", base_url=base, provider=provider, port=port)
-    app = mcp.http_app(path="/mcp", stateless_http=stateless)
+    path = "/sse" if sse else "/mcp"
+    target = ProtectedServer(url=f"{base}{path}", base_url=base, provider=provider, port=port)
+    app = mcp.http_app(path=path, transport="sse" if sse else "http")
     target._app = _TokenFaults(app, target)
     async with anyio.create_task_group() as tg:
         target._tg = tg

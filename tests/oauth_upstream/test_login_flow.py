@@ -159,3 +159,18 @@ async def test_refresh_ahead_of_expiry(tmp_path: Path, monkeypatch: pytest.Monke
         assert session.last_refresh_at is not None and session.last_refresh_at < first.expires_at
         assert not [r for r in upstream.token_requests if r.get("refresh_token") == session.tokens.refresh_token]
         assert await call_tool(gw, "secured__add", {"a": 4, "b": 4}) == "8"
+
+
+async def test_sse_upstream_with_oauth(tmp_path: Path) -> None:
+    async with protected_server("legacy", sse=True) as upstream:
+        config = {**oauth_server(upstream.url), "transport": "sse"}
+        async with running_gateway({"legacy": config}, tmp_path) as gw:
+            assert gw.state.upstreams["legacy"].state is UpstreamState.NEEDS_LOGIN
+            await login(gw, "legacy")
+            assert await call_tool(gw, "legacy__add", {"a": 5, "b": 6}) == "11"
+            session = _session(gw, "legacy")
+            tokens = session.tokens
+            assert tokens is not None
+            del upstream.provider.access_tokens[tokens.access_token]
+            assert await call_tool(gw, "legacy__whoami", {}) == "legacy"
+            assert session.refreshes == 1
