@@ -97,9 +97,10 @@ async def test_revoked_refresh_token_needs_reauth_and_others_are_unaffected(tmp_
         assert servers["alpha"]["auth"]["state"] == "needs_reauth"
         assert servers["beta"]["state"] == "ready" and servers["beta"]["auth"]["state"] == "authorized"
         assert await call_tool(gw, "beta__whoami", {}) == "beta"
-        # A new login brings it back.
+        # A new login brings it back, with the client registered the first time.
         await login(gw, "alpha")
         assert await call_tool(gw, "alpha__whoami", {}) == "alpha"
+        assert len(alpha.provider.clients) == 1
 
 
 async def test_restart_keeps_tokens_encrypted_on_disk(tmp_path: Path) -> None:
@@ -119,5 +120,10 @@ async def test_restart_keeps_tokens_encrypted_on_disk(tmp_path: Path) -> None:
         # A new gateway on the same data dir connects without a login.
         async with running_gateway({"secured": oauth_server(upstream.url)}, tmp_path) as gw:
             await gw.wait_state("secured", UpstreamState.READY)
-            assert _session(gw, "secured").tokens == tokens
+            session = _session(gw, "secured")
+            assert session.tokens == tokens
             assert await call_tool(gw, "secured__add", {"a": 1, "b": 2}) == "3"
+            # The stored client record is enough to refresh: no discovery after a restart.
+            del upstream.provider.access_tokens[tokens.access_token]
+            assert await call_tool(gw, "secured__add", {"a": 2, "b": 2}) == "4"
+            assert session.refreshes == 1 and session.tokens != tokens
