@@ -110,7 +110,22 @@ async def _resource_metadata(
     return None
 
 
+def _legacy_metadata(origin: str) -> OAuthMetadata:
+    """The 2025-03-26 default endpoints of a server that publishes no metadata at all."""
+    return OAuthMetadata.model_validate(
+        {
+            "issuer": origin,
+            "authorization_endpoint": f"{origin}/authorize",
+            "token_endpoint": f"{origin}/token",
+            "registration_endpoint": f"{origin}/register",
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+    )
+
+
 async def _server_metadata(http: httpx2.AsyncClient, server: str, issuer: str | None, url: str) -> OAuthMetadata:
+    """The authorization server's metadata; `issuer` None is the 2025-03-26 path (no resource metadata)."""
     for candidate in build_oauth_authorization_server_metadata_discovery_urls(issuer, url):
         response = await _get(http, server, candidate)
         if response.status_code >= 500 or response.status_code == 429:
@@ -123,14 +138,18 @@ async def _server_metadata(http: httpx2.AsyncClient, server: str, issuer: str | 
             metadata = OAuthMetadata.model_validate_json(response.content)
         except ValidationError as exc:
             raise DefinitiveOAuthError(server, "invalid_metadata", f"{candidate}: {exc.errors()[0]['msg']}") from exc
-        expected = issuer or _origin(url)
+        # Without resource metadata nothing names the issuer beforehand: the metadata the MCP
+        # server's own origin serves is taken as it is (2025-03-26 servers put it under a path).
+        expected = issuer or str(metadata.issuer)
         if not issuers_match(str(metadata.issuer), expected):
             raise DefinitiveOAuthError(
                 server, "invalid_metadata", f"{candidate} names issuer {metadata.issuer}, expected {expected}"
             )
         return metadata
+    if issuer is None:
+        return _legacy_metadata(_origin(url))
     raise DefinitiveOAuthError(
-        server, "invalid_metadata", f"no authorization server metadata found for {issuer or _origin(url)}"
+        server, "invalid_metadata", f"no authorization server metadata found for {issuer}"
     )
 
 

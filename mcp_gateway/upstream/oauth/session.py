@@ -49,6 +49,15 @@ _CLIENT_GONE = {"invalid_client", "unauthorized_client"}
 _EXPIRY_MARGIN_S = 5.0
 
 
+def _secret_method(auth_server: AuthServer) -> str:
+    """How to send a configured client secret: Basic unless the server only takes it in the body.
+
+    RFC 8414 makes `client_secret_basic` the default when the server lists no methods.
+    """
+    supported = auth_server.metadata.token_endpoint_auth_methods_supported or ["client_secret_basic"]
+    return "client_secret_basic" if "client_secret_basic" in supported else "client_secret_post"
+
+
 class AuthState(StrEnum):
     """Where an OAuth upstream's login stands."""
 
@@ -243,7 +252,7 @@ class OAuthSession:
                 client_id=self.config.client_id,
                 client_secret=secret,
                 redirect_uris=[AnyUrl(redirect_uri)],
-                token_endpoint_auth_method="client_secret_post" if secret else "none",
+                token_endpoint_auth_method=_secret_method(auth_server) if secret else "none",
                 grant_types=list(_GRANT_TYPES),
             )
             return ClientRecord(info, auth_server.issuer, False, endpoint, resource)
