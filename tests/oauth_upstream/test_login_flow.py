@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from mcp_gateway.upstream.connection import UpstreamState
-from mcp_gateway.upstream.oauth import AuthState, OAuthSession
+from mcp_gateway.upstream.oauth import AuthState, OAuthSession, SQLiteTokenStore, load_secret_box
 from tests.core.harness import RunningGateway as CoreGateway
 from tests.core.harness import connect
 from tests.oauth_upstream.conftest import KEY, Gateway, oauth_server, running_gateway
@@ -134,10 +134,13 @@ async def test_refused_token_refreshes_inline_and_rotates(tmp_path: Path) -> Non
         assert after.refresh_token != before.refresh_token  # rotated
         assert before.refresh_token not in upstream.provider.refresh_tokens  # the old one is spent
         assert session.refreshes == 1 and session.state is AuthState.AUTHORIZED
-        # What is stored is the new pair.
-        assert gw.state.upstream_auth is not None
-        store = gw.state.upstream_auth
-        assert store.store_path is not None
+        # What is stored is the new pair (read through a second connection to the same file).
+        store = await SQLiteTokenStore.open(tmp_path / "oauth.db", load_secret_box(tmp_path))
+        try:
+            stored = await store.get("secured")
+        finally:
+            await store.aclose()
+        assert stored is not None and stored.tokens == after
         assert gw.state.upstreams["secured"].state is UpstreamState.READY
 
 

@@ -182,9 +182,9 @@ class UpstreamAuth:
     async def finish_login(self, state: str, code: str | None, iss: str | None, error: str | None) -> str:
         """Complete the login that `state` names with the callback's `code`; returns the server name."""
         pending = self._pending.pop(state, None)
-        if pending is None or pending.expires_at < time.time():
+        if pending is None or pending.expires_at < time.time() or pending.server not in self._sessions:
             raise UnknownLogin("oauth", "invalid_request", "no login is waiting for this callback (expired or used)")
-        session = self.session(pending.server)
+        session = self._sessions[pending.server]
         if error is not None or not code:
             message = f"the authorization server answered {error or 'without a code'}"
             session.fail_login(message)
