@@ -148,9 +148,7 @@ async def _server_metadata(http: httpx2.AsyncClient, server: str, issuer: str | 
         return metadata
     if issuer is None:
         return _legacy_metadata(_origin(url))
-    raise DefinitiveOAuthError(
-        server, "invalid_metadata", f"no authorization server metadata found for {issuer}"
-    )
+    raise DefinitiveOAuthError(server, "invalid_metadata", f"no authorization server metadata found for {issuer}")
 
 
 async def discover(
