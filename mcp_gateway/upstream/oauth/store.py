@@ -9,21 +9,18 @@ statement: a crash leaves the old pair or the new pair, never half of each.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import anyio.to_thread
 
+from mcp_gateway.storage import SQLiteFile
 from mcp_gateway.upstream.oauth.crypto import SecretBox
 from mcp_gateway.upstream.oauth.records import ClientRecord, StoredAuth, TokenSet
 
 __all__ = ["MemoryTokenStore", "SQLiteTokenStore", "TokenStore"]
 
-R = TypeVar("R")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS upstream_auth (
@@ -84,27 +81,15 @@ class SQLiteTokenStore:
     """A `TokenStore` in an SQLite file whose secret columns are sealed by `box`."""
 
     def __init__(self, path: Path, box: SecretBox) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = SQLiteFile(path, _SCHEMA, rows=False, private=True)
         self.path = path
         self._box = box
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=5.0)
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
-        path.chmod(0o600)
+        self._run = self._db.run
 
     @classmethod
     async def open(cls, path: Path, box: SecretBox) -> SQLiteTokenStore:
         """Like the constructor, in a worker thread."""
         return await anyio.to_thread.run_sync(cls, path, box)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        def locked() -> R:
-            with self._lock:
-                return fn(self._conn)
-
-        return await anyio.to_thread.run_sync(locked)
 
     async def get(self, server: str) -> StoredAuth | None:
         """What is stored for `server`, decrypted."""
@@ -138,4 +123,4 @@ class SQLiteTokenStore:
 
     async def aclose(self) -> None:
         """Close the connection."""
-        await self._run(lambda conn: conn.close())
+        await self._db.aclose()
