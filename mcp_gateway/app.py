@@ -27,6 +27,7 @@ from mcp_gateway.admin.approvals import approval_routes
 from mcp_gateway.admin.keys import key_routes, require_admin
 from mcp_gateway.admin.logs import log_routes, metrics_routes
 from mcp_gateway.admin.servers import server_status_routes
+from mcp_gateway.admin.upstream_auth import upstream_auth_routes
 from mcp_gateway.admin.web import WebSources, web_routes
 from mcp_gateway.approvals import ApprovalQueue, ApprovalStore, MemoryApprovalStore, SQLiteApprovalStore
 from mcp_gateway.catalog.catalog import Catalog
@@ -48,6 +49,7 @@ from mcp_gateway.server.oauth import OAuthServer, build_oauth_server
 from mcp_gateway.server.transports import SseEndpoints, build_session_manager, security_settings
 from mcp_gateway.server.views import ViewCache
 from mcp_gateway.upstream.manager import UpstreamSet
+from mcp_gateway.upstream.oauth import UpstreamAuth
 from sandbox import Sandbox, create_sandbox
 
 __all__ = ["GatewayState", "create_app"]
@@ -81,6 +83,7 @@ class GatewayState:
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     sandbox: Sandbox | None = None
     oauth: OAuthServer | None = None
+    upstream_auth: UpstreamAuth | None = None
     started: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -112,6 +115,8 @@ class GatewayState:
             self.build_code_mode()
         elif self.codemode is not None:
             self.codemode.clear_caches()
+        if self.upstream_auth is not None:
+            self.upstream_auth.apply(config.servers)
         self.upstreams.apply(config.servers)
         if self.views is not None:
             self.views.clear()  # Code Mode settings may have moved
@@ -175,8 +180,16 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     notifier = ListChangedNotifier(InMemorySubscriptionBus())
     changed = [anyio.Event()]  # replaced after each fan-out; boxed so the closures see the new one
     catalog.subscribe(lambda _snapshot: changed[0].set())
-    upstreams = UpstreamSet(config.servers, on_listing=catalog.update, on_removed=catalog.remove)
-    state = GatewayState(config=config, catalog=catalog, upstreams=upstreams, notifier=notifier)
+    upstream_auth = UpstreamAuth(config.servers)
+    upstreams = UpstreamSet(
+        config.servers,
+        on_listing=catalog.update,
+        on_removed=catalog.remove,
+        credentials_for=upstream_auth.credentials_for,
+    )
+    state = GatewayState(
+        config=config, catalog=catalog, upstreams=upstreams, notifier=notifier, upstream_auth=upstream_auth
+    )
     state.oauth = build_oauth_server(config.gateway.oauth)
     views = ViewCache(
         code_mode_for=state.code_mode_for,
@@ -230,7 +243,9 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
             is_started=lambda: state.started,
             require_admin=state.require_admin,
             reload=state.watcher.reload if state.watcher is not None else None,
+            auth_status=upstream_auth.status,
         ),
+        *upstream_auth_routes(upstream_auth, require_admin=state.require_admin),
         Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
@@ -241,6 +256,37 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = state
     return app
+
+
+async def _start_review_and_audit(
+    state: GatewayState, governance: Governance, admin_router: Router, data_dir: Path | None, stack: AsyncExitStack
+) -> None:
+    """The approval queue, audit logging and metrics, with their admin routes."""
+    approvals = state.approvals = await _build_approvals(state.config, data_dir, stack)
+    approvals.listeners.append(count_decisions(state.metrics))
+    admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
+    state.metrics.bind(upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count)
+    observability = open_observability(state.config.logging, data_dir, metrics=state.metrics)
+    obs = await stack.enter_async_context(observability)
+    state.audit = Audit(obs)
+    admin_router.routes.extend(metrics_routes(lambda: governance, state.metrics))
+    if obs.store is not None and obs.writer is not None:
+        store, writer = obs.store, obs.writer
+        admin_router.routes.extend(log_routes(lambda: governance, lambda: store, lambda: writer))
+
+
+def _web_sources(state: GatewayState, governance: Governance) -> WebSources:
+    """What the `/ui/` pages read: built parts, and getters for the ones a reload replaces."""
+    approvals, audit = state.approvals, state.audit
+    assert approvals is not None and audit is not None  # _start_review_and_audit built them
+    return WebSources(
+        lambda: governance,
+        lambda: approvals,
+        state.upstreams,
+        lambda: state.config,
+        audit.obs.store,
+        state.upstream_auth,
+    )
 
 
 def _lifespan(
@@ -269,31 +315,16 @@ def _lifespan(
                 state.authenticator = state.oauth.authenticator(governance.authenticate)
             governance.view_listeners.append(lambda change: changed[0].set())
             admin_router.routes.extend(key_routes(governance))
-            state.approvals = await _build_approvals(state.config, data_dir, stack)
-            approvals = state.approvals
-            approvals.listeners.append(count_decisions(state.metrics))
-            admin_router.routes.extend(approval_routes(lambda: governance, lambda: approvals))
-            state.metrics.bind(
-                upstream_states=state.upstreams.states, approvals_pending=lambda: approvals.pending_count
-            )
-            observability = open_observability(state.config.logging, data_dir, metrics=state.metrics)
-            obs = await stack.enter_async_context(observability)
-            state.audit = Audit(obs)
-            admin_router.routes.extend(metrics_routes(lambda: governance, state.metrics))
-            if obs.store is not None and obs.writer is not None:
-                store, writer = obs.store, obs.writer
-                admin_router.routes.extend(log_routes(lambda: governance, lambda: store, lambda: writer))
-            admin_router.routes.extend(
-                web_routes(
-                    WebSources(lambda: governance, lambda: approvals, state.upstreams, lambda: state.config, obs.store)
-                )
-            )
+            await _start_review_and_audit(state, governance, admin_router, data_dir, stack)
+            admin_router.routes.extend(web_routes(_web_sources(state, governance)))
             sandbox_settings = state.config.code_mode.sandbox
             state.sandbox = await stack.enter_async_context(
                 create_sandbox(engine=sandbox_settings.engine, workers=sandbox_settings.workers)
             )
             state.build_code_mode()
             async with anyio.create_task_group() as tg:
+                if state.upstream_auth is not None:
+                    await tg.start(state.upstream_auth.run, data_dir, name="upstream-auth")
                 tg.start_soon(state.upstreams.run, name="upstreams")
                 tg.start_soon(fan_out_changes, name="list-changed")
                 tg.start_soon(governance.run_key_sync, name="key-sync")

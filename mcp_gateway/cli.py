@@ -1,4 +1,4 @@
-"""`mcp-gateway`: serve, check, schema, status, reload, keys.
+"""`mcp-gateway`: serve, check, schema, status, reload, auth, keys.
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or usage.
 """
@@ -19,6 +19,7 @@ from mcp_gateway.admin.client import admin_request
 from mcp_gateway.config import GatewayConfig, load_config, resolve_config_path
 from mcp_gateway.errors import ConfigError
 from mcp_gateway.governance.keys_cli import key_store_path, register_keys_commands
+from mcp_gateway.upstream.oauth.cli import register_auth_commands
 
 __all__ = ["main"]
 
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         remote.set_defaults(func=func)
     register_approvals_commands(sub)
+    register_auth_commands(sub)
     keys = register_keys_commands(sub, resolve=_keys_store)
     with_config(keys)
     keys.add_argument("--data-dir", help="persistent state (env MCP_GATEWAY_DATA_DIR)")

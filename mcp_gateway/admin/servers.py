@@ -19,10 +19,14 @@ __all__ = ["RequireAdmin", "server_status_routes"]
 RequireAdmin = Callable[[Request], object]
 """Raises `PolicyError` unless the request carries the admin credential."""
 
+AuthStatus = Callable[[str], "dict[str, Any] | None"]
+"""A server's `auth:` state (OAuth login, token expiry) for `/api/servers`; None without `auth:`."""
 
-def _status_json(upstream: Upstream) -> dict[str, Any]:
+
+def _status_json(upstream: Upstream, auth_status: AuthStatus | None) -> dict[str, Any]:
     data = asdict(upstream.status())
     data["state"] = str(data["state"])
+    data["auth"] = auth_status(upstream.name) if auth_status is not None else None
     return data
 
 
@@ -36,6 +40,7 @@ def server_status_routes(
     is_started: Callable[[], bool],
     require_admin: RequireAdmin,
     reload: Callable[[], Awaitable[object]] | None,
+    auth_status: AuthStatus | None = None,
 ) -> list[Route]:
     """Routes that report on the gateway and its upstreams (the `/api` ones need the admin key)."""
 
@@ -59,7 +64,7 @@ def server_status_routes(
             require_admin(request)
         except PolicyError as exc:
             return _refused(exc)
-        return JSONResponse({"servers": [_status_json(u) for u in upstreams.values()]})
+        return JSONResponse({"servers": [_status_json(u, auth_status) for u in upstreams.values()]})
 
     async def reload_config(request: Request) -> JSONResponse:
         try:

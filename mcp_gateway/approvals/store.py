@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import anyio.to_thread
 
 from mcp_gateway.approvals.model import HeldCall
+from mcp_gateway.storage import SQLiteFile
 
 __all__ = ["ApprovalStore", "MemoryApprovalStore", "SQLiteApprovalStore"]
 
-T = TypeVar("T")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS held_calls (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at REAL NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS held_calls_status ON held_calls (status, id);
+"""
 
 
 class ApprovalStore(Protocol):
@@ -75,37 +78,23 @@ class MemoryApprovalStore:
 
 
 class SQLiteApprovalStore:
-    """Held calls in `<data_dir>/approvals.db`; sqlite3 runs in worker threads under one lock."""
+    """Held calls in `<data_dir>/approvals.db`."""
 
     def __init__(self, path: str | Path) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS held_calls ("
-            " id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at REAL NOT NULL, body TEXT NOT NULL)"
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS held_calls_status ON held_calls (status, id)")
+        self._db = SQLiteFile(path, _SCHEMA, rows=False)
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteApprovalStore:
-        """Open (creating if needed) the database at `path`."""
+        """Open (creating if needed) the database at `path`, in a worker thread."""
         return await anyio.to_thread.run_sync(cls, path)
-
-    async def _run(self, fn: Callable[[], T]) -> T:
-        def locked() -> T:
-            with self._lock:
-                return fn()
-
-        return await anyio.to_thread.run_sync(locked)
 
     async def save(self, held: HeldCall) -> None:
         row = (held.id, held.status, held.created_at, json.dumps(held.to_dict(), default=str))
-        await self._run(lambda: self._db.execute("INSERT OR REPLACE INTO held_calls VALUES (?, ?, ?, ?)", row))
+        await self._db.run(lambda db: db.execute("INSERT OR REPLACE INTO held_calls VALUES (?, ?, ?, ?)", row))
 
     async def get(self, approval_id: str) -> HeldCall | None:
-        row = await self._run(
-            lambda: self._db.execute("SELECT body FROM held_calls WHERE id = ?", (approval_id,)).fetchone()
+        row = await self._db.run(
+            lambda db: db.execute("SELECT body FROM held_calls WHERE id = ?", (approval_id,)).fetchone()
         )
         return HeldCall.from_dict(json.loads(row[0])) if row is not None else None
 
@@ -115,22 +104,22 @@ class SQLiteApprovalStore:
             sql, args = "SELECT body FROM held_calls ORDER BY id DESC LIMIT ?", (limit,)
         else:
             sql, args = "SELECT body FROM held_calls WHERE status = ? ORDER BY id DESC LIMIT ?", (status, limit)
-        rows = await self._run(lambda: self._db.execute(sql, args).fetchall())
+        rows = await self._db.run(lambda db: db.execute(sql, args).fetchall())
         return [HeldCall.from_dict(json.loads(r[0])) for r in rows]
 
     async def abandon_pending(self, reason: str, now: float) -> int:
-        def abandon() -> int:
-            rows = self._db.execute("SELECT body FROM held_calls WHERE status = 'pending'").fetchall()
+        def abandon(db: sqlite3.Connection) -> int:
+            rows = db.execute("SELECT body FROM held_calls WHERE status = 'pending'").fetchall()
             for (body,) in rows:
                 held = HeldCall.from_dict(json.loads(body))
                 held.status, held.reason, held.decided_at = "abandoned", reason, now
-                self._db.execute(
+                db.execute(
                     "UPDATE held_calls SET status = ?, body = ? WHERE id = ?",
                     (held.status, json.dumps(held.to_dict(), default=str), held.id),
                 )
             return len(rows)
 
-        return await self._run(abandon)
+        return await self._db.run(abandon)
 
     async def aclose(self) -> None:
-        await self._run(self._db.close)
+        await self._db.aclose()

@@ -41,6 +41,8 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
         elif item in ("stdio", "http", "sse", "inprocess") and parts:
             # Discriminated unions add the chosen member's tag to the path; it is noise to a user.
             continue
+        elif item in ("oauth", "bearer") and parts and parts[-1] in ("auth", ".auth"):
+            continue  # the tag of the `auth:` union, likewise
         else:
             parts.append(("." if parts else "") + item)
     return "".join(parts)
@@ -66,6 +68,9 @@ def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None) -
 def _message(err: Any) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown key"
+    tagged_by_type = err.get("ctx", {}).get("discriminator") == "'type'"
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found") and tagged_by_type:
+        return f"unknown auth type {err['input'].get('type')!r}; expected oauth or bearer"
     if err["type"] == "union_tag_invalid":
         return f"unknown transport {err['input'].get('transport')!r}; expected stdio, http, sse or inprocess"
     if err["type"] == "union_tag_not_found":

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mcp_gateway.config.approvals import ApprovalSettings
+from mcp_gateway.config.auth import UpstreamAuthConfig
 from mcp_gateway.config.governance import GovernanceSection
 from mcp_gateway.config.logging import LoggingSettings
 from mcp_gateway.config.oauth_server import OAuthServerSettings
@@ -81,6 +82,7 @@ class HttpServer(_ServerBase):
     transport: Literal["http"]
     url: str = Field(pattern=r"^https?://")
     headers: dict[str, str] = Field(default_factory=dict)
+    auth: UpstreamAuthConfig | None = Field(None, description="OAuth or a static bearer token; see docs/oauth.md.")
     protocol: Literal["auto", "legacy"] = Field(
         "auto", description="auto: probe server/discover, fall back to initialize. legacy: initialize only."
     )
@@ -92,6 +94,7 @@ class SseServer(_ServerBase):
     transport: Literal["sse"]
     url: str = Field(pattern=r"^https?://")
     headers: dict[str, str] = Field(default_factory=dict)
+    auth: UpstreamAuthConfig | None = Field(None, description="OAuth or a static bearer token; see docs/oauth.md.")
 
 
 class InProcessServer(_ServerBase):

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import anyio.to_thread
 
@@ -26,6 +24,7 @@ from mcp_gateway.governance.keystore import (
     KeySpec,
     new_key,
 )
+from mcp_gateway.storage import SQLiteFile
 
 __all__ = ["SQLiteKeyStore"]
 
@@ -55,7 +54,6 @@ _COLUMNS = (
     "description, created_at, revoked_at, disabled"
 )
 
-R = TypeVar("R")
 
 
 def _record(row: sqlite3.Row) -> KeyRecord:
@@ -80,27 +78,14 @@ class SQLiteKeyStore:
     """A `KeyStore` in an SQLite file (created with its parent directory if missing)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=5.0)
-        self._conn.row_factory = sqlite3.Row
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
+        self._db = SQLiteFile(path, _SCHEMA)
+        self.path = self._db.path
+        self._run = self._db.run
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteKeyStore:
         """Like the constructor, but opens the file and creates the schema in a worker thread."""
         return await anyio.to_thread.run_sync(cls, path)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        def locked() -> R:
-            with self._lock:
-                return fn(self._conn)
-
-        return await anyio.to_thread.run_sync(locked)
 
     @staticmethod
     def _write(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> int:
@@ -174,4 +159,4 @@ class SQLiteKeyStore:
 
     async def aclose(self) -> None:
         """Close the connection."""
-        await self._run(lambda conn: conn.close())
+        await self._db.aclose()

@@ -31,6 +31,7 @@ from mcp_gateway.config.models import HttpServer, ServerConfig, StdioServer
 from mcp_gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from mcp_gateway.invocation import ProgressFn
 from mcp_gateway.upstream.listing import Listing, fetch_listing
+from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
 from mcp_gateway.upstream.stateless_http import StatelessHttpCaller, StatelessTransportError, needs_param_headers
 from mcp_gateway.upstream.stderr import StderrPump
 from mcp_gateway.upstream.transports import build_client
@@ -53,6 +54,8 @@ class UpstreamState(StrEnum):
     READY = "ready"
     UNHEALTHY = "unhealthy"
     RECONNECTING = "reconnecting"
+    NEEDS_LOGIN = "needs_login"
+    """Waiting for an OAuth login (or a new one, after the grant was refused); see `auth` status."""
     STOPPED = "stopped"
 
 
@@ -106,9 +109,11 @@ class Upstream:
         *,
         on_listing: Callable[[str, Listing], None],
         inprocess: Server[Any] | MCPServer | None = None,
+        credentials: UpstreamCredentials | None = None,
     ) -> None:
         self.name = name
         self.config = config
+        self.credentials = credentials
         self._on_listing = on_listing
         self._inprocess = inprocess
         self._client: Client | None = None
@@ -187,11 +192,16 @@ class Upstream:
         health = self.config.health
         attempt = 0
         while True:
+            if self.credentials is not None and await self._await_credentials():
+                attempt = 0  # a fresh login: connect at once
             try:
                 await self._serve_one_connection()
                 attempt = 0  # it was up; the next outage starts its backoff from the beginning
             except Exception as exc:  # any failure of one connection: log it, back off, retry
-                self._set_state(UpstreamState.RECONNECTING, _describe(exc))
+                reason = _describe(exc)
+                if self.credentials is not None and self.credentials.last_error:
+                    reason = f"{reason} ({self.credentials.last_error})"
+                self._set_state(UpstreamState.RECONNECTING, reason)
                 logger.debug("upstream %s connection failed", self.name, exc_info=True)
             finally:
                 self._client = None
@@ -203,6 +213,30 @@ class Upstream:
             attempt = min(attempt + 1, 30)
             self._reconnects += 1
             await anyio.sleep(delay)
+
+    async def _await_credentials(self) -> bool:
+        """Sit in `needs_login` until the credentials can authorize requests; True if it waited.
+
+        Only this upstream waits: the others keep serving, and `/readyz` does not wait for it.
+        """
+        credentials = self.credentials
+        assert credentials is not None
+        await credentials.wait_loaded()
+        waited = False
+        while not credentials.is_ready():
+            waited = True
+            self._set_state(UpstreamState.NEEDS_LOGIN, credentials.last_error or "waiting for a login")
+            self.ready.set()
+            await credentials.wait_changed()
+        return waited
+
+    async def _watch_credentials(self) -> None:
+        credentials = self.credentials
+        if credentials is None:
+            return
+        while credentials.is_ready():
+            await credentials.wait_changed()
+        self._mark_broken(f"authorization lost: {credentials.last_error or 'login required'}")
 
     async def _serve_one_connection(self) -> None:
         self._broken = anyio.Event()
@@ -218,6 +252,7 @@ class Upstream:
                     message_handler=self._on_message,
                     errlog=pump.writer if pump is not None else None,
                     inprocess=self._inprocess,
+                    credentials=self.credentials,
                 )
                 await stack.enter_async_context(client)
                 self._listing = await fetch_listing(client)
@@ -227,6 +262,7 @@ class Upstream:
                         self.config.headers,
                         protocol_version=client.protocol_version,
                         timeout_s=self.config.timeout_s,
+                        credentials=self.credentials,
                     )
                     stack.push_async_callback(self._drop_stateless)
                 connecting.deadline = math.inf
@@ -240,6 +276,7 @@ class Upstream:
                     tg.start_soon(self._health_loop, client)
                     tg.start_soon(self._refresh_loop, client)
                     tg.start_soon(self._listen_loop, client)
+                    tg.start_soon(self._watch_credentials)
                     await self._broken.wait()
                     tg.cancel_scope.cancel()
         if connecting.cancelled_caught:

@@ -11,6 +11,9 @@ from anyio.abc import TaskGroup
 from mcp_gateway.config.models import ServerConfig
 from mcp_gateway.upstream.connection import Upstream, UpstreamState
 from mcp_gateway.upstream.listing import Listing
+from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
+
+CredentialsFor = Callable[[str, ServerConfig], UpstreamCredentials | None]
 
 __all__ = ["UpstreamSet"]
 
@@ -29,15 +32,20 @@ class UpstreamSet(Mapping[str, Upstream]):
         *,
         on_listing: Callable[[str, Listing], None],
         on_removed: Callable[[str], None],
+        credentials_for: CredentialsFor | None = None,
     ) -> None:
         self._on_listing = on_listing
+        self._credentials_for = credentials_for or (lambda name, cfg: None)
         self._on_removed = on_removed
         self._upstreams: dict[str, Upstream] = {}
         self._scopes: dict[str, anyio.CancelScope] = {}
         self._tg: TaskGroup | None = None
         for name, cfg in configs.items():
             if cfg.enabled:
-                self._upstreams[name] = Upstream(name, cfg, on_listing=on_listing)
+                self._upstreams[name] = self._new(name, cfg)
+
+    def _new(self, name: str, cfg: ServerConfig) -> Upstream:
+        return Upstream(name, cfg, on_listing=self._on_listing, credentials=self._credentials_for(name, cfg))
 
     def __getitem__(self, name: str) -> Upstream:
         return self._upstreams[name]
@@ -84,7 +92,7 @@ class UpstreamSet(Mapping[str, Upstream]):
         for name in removed | changed:
             self._stop(name)
         for name in added | changed:
-            upstream = Upstream(name, wanted[name], on_listing=self._on_listing)
+            upstream = self._new(name, wanted[name])
             self._upstreams[name] = upstream
             self._start(upstream)
         if removed or added or changed:

@@ -22,6 +22,8 @@ import aiohttp
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
+from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
+
 __all__ = ["StatelessHttpCaller", "StatelessTransportError", "needs_param_headers"]
 
 _ACCEPT = "application/json, text/event-stream"
@@ -39,8 +41,17 @@ def needs_param_headers(schema: Mapping[str, Any]) -> bool:
 class StatelessHttpCaller:
     """Posts `tools/call` requests to one upstream URL over a pooled HTTP client."""
 
-    def __init__(self, url: str, headers: Mapping[str, str], *, protocol_version: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        protocol_version: str,
+        timeout_s: float,
+        credentials: UpstreamCredentials | None = None,
+    ) -> None:
         self._url = url
+        self._credentials = credentials
         self._ids = itertools.count(1)
         self._meta = {
             "io.modelcontextprotocol/protocolVersion": protocol_version,
@@ -79,21 +90,34 @@ class StatelessHttpCaller:
             "params": {"name": name, "arguments": arguments, "_meta": self._meta},
         }
         data = json.dumps(body, separators=(",", ":")).encode()
-        try:
-            async with self._pool().post(
-                self._url, data=data, headers={"mcp-name": name}, allow_redirects=False
-            ) as response:
-                status = response.status
-                content_type = response.headers.get("content-type", "")
-                text = await response.text()
-        except aiohttp.ClientConnectionError as exc:
-            raise StatelessTransportError(str(exc) or type(exc).__name__) from exc
+        status, content_type, text = await self._post(data, name)
+        if status == 401 and self._credentials is not None:
+            raise StatelessTransportError("HTTP 401: the upstream refused the token")
         message = _reply(status, content_type, text, request_id)
         if "error" in message:
             error = message["error"]
             code = int(error.get("code", types.INTERNAL_ERROR))
             raise MCPError(code, str(error.get("message", "")), error.get("data"))
         return types.CallToolResult.model_validate(message.get("result", {}))
+
+    async def _post(self, data: bytes, name: str) -> tuple[int, str, str]:
+        """POST once; with credentials, a 401 is answered by one refresh and one retry."""
+        credentials = self._credentials
+        for attempt in range(2):
+            headers = {"mcp-name": name}
+            sent = await credentials.current_authorization() if credentials is not None else None
+            if sent is not None:
+                headers["authorization"] = sent
+            try:
+                async with self._pool().post(self._url, data=data, headers=headers, allow_redirects=False) as response:
+                    status = response.status
+                    content_type = response.headers.get("content-type", "")
+                    text = await response.text()
+            except aiohttp.ClientConnectionError as exc:
+                raise StatelessTransportError(str(exc) or type(exc).__name__) from exc
+            if status != 401 or credentials is None or attempt or not await credentials.after_unauthorized(sent):
+                break
+        return status, content_type, text
 
 
 def _reply(status: int, content_type: str, text: str, request_id: int) -> dict[str, Any]:

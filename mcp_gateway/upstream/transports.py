@@ -28,6 +28,7 @@ from mcp.server.mcpserver import MCPServer
 
 from mcp_gateway.config.models import HttpServer, InProcessServer, ServerConfig, SseServer, StdioServer
 from mcp_gateway.errors import ConfigError
+from mcp_gateway.upstream.oauth.credentials import HttpxCredentialsAuth, UpstreamCredentials
 
 __all__ = ["build_client", "load_inprocess_target", "resolve_command"]
 
@@ -65,10 +66,10 @@ def load_inprocess_target(target: str) -> Server[Any] | MCPServer:
 
 
 @asynccontextmanager
-async def _http_transport(cfg: HttpServer, timeout_s: float) -> AsyncIterator[Any]:
+async def _http_transport(cfg: HttpServer, timeout_s: float, auth: httpx2.Auth | None) -> AsyncIterator[Any]:
     timeout = httpx2.Timeout(timeout_s, read=max(timeout_s, 300.0))
     async with (
-        httpx2.AsyncClient(headers=cfg.headers, timeout=timeout, follow_redirects=False) as http,
+        httpx2.AsyncClient(headers=cfg.headers, timeout=timeout, follow_redirects=False, auth=auth) as http,
         streamable_http_client(cfg.url, http_client=http) as streams,
     ):
         yield streams
@@ -80,8 +81,13 @@ def build_client(
     message_handler: MessageHandlerFnT | None,
     errlog: TextIO | None,
     inprocess: Server[Any] | MCPServer | None = None,
+    credentials: UpstreamCredentials | None = None,
 ) -> Client:
-    """An un-entered `Client` for `cfg`; entering it connects and negotiates the protocol."""
+    """An un-entered `Client` for `cfg`; entering it connects and negotiates the protocol.
+
+    `credentials` (from `auth:`) authorize every HTTP request, with one refresh and retry on a 401.
+    """
+    auth = HttpxCredentialsAuth(credentials) if credentials is not None else None
     common: dict[str, Any] = {
         "message_handler": message_handler,
         "read_timeout_seconds": cfg.timeout_s,
@@ -93,9 +99,9 @@ def build_client(
         )
         return Client(stdio_client(params, errlog=errlog or sys.stderr), mode="auto", **common)
     if isinstance(cfg, HttpServer):
-        return Client(_http_transport(cfg, cfg.connect_timeout_s), mode=cfg.protocol, **common)
+        return Client(_http_transport(cfg, cfg.connect_timeout_s, auth), mode=cfg.protocol, **common)
     if isinstance(cfg, SseServer):
-        transport = sse_client(cfg.url, headers=cfg.headers, timeout=cfg.connect_timeout_s)
+        transport = sse_client(cfg.url, headers=cfg.headers, timeout=cfg.connect_timeout_s, auth=auth)
         return Client(transport, mode="legacy", **common)
     assert isinstance(cfg, InProcessServer)
     server = inprocess if inprocess is not None else load_inprocess_target(cfg.target)

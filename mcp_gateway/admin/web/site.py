@@ -25,6 +25,7 @@ from mcp_gateway.governance import Governance, Identity
 from mcp_gateway.governance.credentials import hash_key
 from mcp_gateway.observability import LogStore
 from mcp_gateway.upstream.connection import Upstream
+from mcp_gateway.upstream.oauth.manager import UpstreamAuth
 
 __all__ = ["PageHandler", "Site", "Viewer", "WebSources"]
 
@@ -41,6 +42,8 @@ class WebSources:
     config: Callable[[], GatewayConfig]
     logs: LogStore | None = None
     """The log store of `/api/logs`, when logging is on (the logs pages need it)."""
+    upstream_auth: UpstreamAuth | None = None
+    """Upstream OAuth sessions: their state on the servers page, and logins started from it."""
 
 
 @dataclass(frozen=True)

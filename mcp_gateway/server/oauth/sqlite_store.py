@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import anyio.to_thread
 
 from mcp_gateway.server.oauth.records import ClientRecord, CodeRecord, Grant, TokenKind, TokenRecord
+from mcp_gateway.storage import SQLiteFile
 
 __all__ = ["SQLiteOAuthStore"]
 
@@ -48,7 +47,6 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 CREATE INDEX IF NOT EXISTS oauth_tokens_family ON oauth_tokens(family);
 """
 
-R = TypeVar("R")
 
 
 def _grant_json(grant: Grant) -> str:
@@ -92,26 +90,14 @@ class SQLiteOAuthStore:
     """An `OAuthStore` in an SQLite file (created with its parent directory if missing)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=5.0)
-        self._conn.row_factory = sqlite3.Row
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
+        self._db = SQLiteFile(path, _SCHEMA)
+        self.path = self._db.path
+        self._run = self._db.run
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteOAuthStore:
         """Like the constructor, but opens the file and creates the schema in a worker thread."""
         return await anyio.to_thread.run_sync(cls, path)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        def locked() -> R:
-            with self._lock:
-                return fn(self._conn)
-
-        return await anyio.to_thread.run_sync(locked)
 
     async def _execute(self, sql: str, params: Sequence[object]) -> int:
         return await self._run(lambda conn: conn.execute(sql, params).rowcount)
@@ -220,4 +206,4 @@ class SQLiteOAuthStore:
 
     async def aclose(self) -> None:
         """Close the connection."""
-        await self._run(lambda conn: conn.close())
+        await self._db.aclose()
