@@ -154,7 +154,8 @@ class PostgresLogStore:
 
     async def children(self, log_id: str) -> list[LogRecord]:
         """Records whose parent is `log_id`, oldest first."""
-        rows = await self._fetch(f"SELECT {SELECT_COLUMNS} FROM logs WHERE parent_id = $1 ORDER BY id", log_id)
+        sql = f"SELECT {SELECT_COLUMNS} FROM logs WHERE parent_id = $1 ORDER BY started_at, id"
+        rows = await self._fetch(sql, log_id)
         return [record_from_row(tuple(row)) for row in rows]
 
     async def count(self) -> int:

@@ -153,7 +153,7 @@ class SQLiteLogStore:
 
     async def children(self, log_id: str) -> list[LogRecord]:
         """Records whose parent is `log_id`, oldest first."""
-        sql = f"SELECT {SELECT_COLUMNS} FROM logs WHERE parent_id = ? ORDER BY id"
+        sql = f"SELECT {SELECT_COLUMNS} FROM logs WHERE parent_id = ? ORDER BY started_at, id"
         rows = await self._call(self._reader, lambda conn: conn.execute(sql, (log_id,)).fetchall())
         return [record_from_row(row) for row in rows]
 

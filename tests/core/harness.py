@@ -6,7 +6,6 @@ connect at once (the kernel queues them); readiness is the upstreams' own `ready
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_gateway.app import GatewayState, create_app
 from mcp_gateway.config import parse_config
+from tests.fixtures.processes import listening_socket
 
 KEY = "test-key"
 DownstreamMode = Literal["http-auto", "http-legacy", "sse"]
@@ -56,23 +56,20 @@ async def running_gateway(servers: Mapping[str, Any], **extra: Any) -> AsyncIter
     raw: dict[str, Any] = {"gateway": {"api_key": KEY, **extra.pop("gateway", {})}, "servers": dict(servers)}
     raw.update(extra)
     app = create_app(parse_config(raw, "test-config"), config_path=config_path, data_dir=data_dir)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock = listening_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
     state: GatewayState = app.state.gateway
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve, [sock])
-        with anyio.fail_after(30):
-            for upstream in state.upstreams.values():
-                await upstream.ready.wait()
-        try:
-            yield RunningGateway(url=f"http://127.0.0.1:{port}", state=state)
-        finally:
-            server.should_exit = True
-    sock.close()
+    with sock:  # closed however the test ends
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, [sock])
+            with anyio.fail_after(30):
+                for upstream in state.upstreams.values():
+                    await upstream.ready.wait()
+            try:
+                yield RunningGateway(url=f"http://127.0.0.1:{port}", state=state)
+            finally:
+                server.should_exit = True
 
 
 @asynccontextmanager

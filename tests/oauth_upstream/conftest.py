@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import uvicorn
 from mcp_gateway.app import GatewayState, create_app
 from mcp_gateway.config import parse_config
 from mcp_gateway.upstream.connection import UpstreamState
+from tests.fixtures.processes import listening_socket
 
 KEY = "test-client-key"
 ADMIN_KEY = "test-admin-key"
@@ -54,10 +54,7 @@ async def running_gateway(servers: Mapping[str, Any], data_dir: Path | None) -> 
     """Start a gateway over `servers` with `data_dir`; wait until each upstream made its first attempt."""
     raw = {"gateway": {"api_key": KEY}, "admin_key": ADMIN_KEY, "servers": dict(servers)}
     app = create_app(parse_config(raw, "test-config"), data_dir=data_dir)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock = listening_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=2)

@@ -23,6 +23,8 @@ from fastmcp.server.auth.auth import ClientRegistrationOptions, RevocationOption
 from fastmcp.server.auth.providers.in_memory import InMemoryOAuthProvider
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.fixtures.processes import listening_socket
+
 __all__ = ["ProtectedServer", "browser_login", "protected_server"]
 
 
@@ -45,10 +47,7 @@ class ProtectedServer:
     async def start(self) -> None:
         """Serve on `port` (again)."""
         assert self._tg is not None and self._app is not None
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        sock.listen(128)
+        sock = listening_socket(port=self.port)
         config = uvicorn.Config(
             self._app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=1
         )

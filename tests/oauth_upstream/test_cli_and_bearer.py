@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from fastmcp import FastMCP
 from fastmcp.server.auth.providers.jwt import StaticTokenVerifier
 
 from mcp_gateway.upstream.connection import UpstreamState
+from tests.fixtures.processes import listening_socket
 from tests.oauth_upstream.conftest import ADMIN_KEY, oauth_server, running_gateway
 from tests.oauth_upstream.servers import browser_login, protected_server
 from tests.oauth_upstream.test_login_flow import call_tool
@@ -78,9 +78,7 @@ async def _bearer_server(token: str) -> AsyncIterator[str]:
         """Answer pong."""
         return "pong"
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock = listening_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(mcp.http_app(path="/mcp"), log_level="warning", access_log=False, timeout_graceful_shutdown=1)
