@@ -32,6 +32,7 @@ from mcp_gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailab
 from mcp_gateway.invocation import ProgressFn
 from mcp_gateway.upstream.listing import Listing, fetch_listing
 from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
+from mcp_gateway.upstream.output_check import OutputCheck
 from mcp_gateway.upstream.stateless_http import StatelessHttpCaller, StatelessTransportError, needs_param_headers
 from mcp_gateway.upstream.stderr import StderrPump
 from mcp_gateway.upstream.stdio_lane import StdioLane
@@ -129,6 +130,7 @@ class Upstream:
         self._stateless: StatelessHttpCaller | None = None
         self._stateless_ok: dict[str, bool] = {}
         self._lane: StdioLane | None = None
+        self._output_check = OutputCheck()
         self.ready = anyio.Event()
         """Set once the first connection attempt finished, successfully or not."""
 
@@ -260,6 +262,7 @@ class Upstream:
                 )
                 await stack.enter_async_context(client)
                 self._listing = await fetch_listing(client)
+                self._output_check = OutputCheck(self._listing.tools)
                 if lane is not None:
                     lane.use_protocol(client.protocol_version)
                     self._lane = lane
@@ -340,6 +343,7 @@ class Upstream:
                 logger.warning("upstream %s: refreshing the listing failed: %s", self.name, _describe(exc))
                 continue
             self._stateless_ok = {}
+            self._output_check = OutputCheck(self._listing.tools)
             self._on_listing(self.name, self._listing)
 
     async def _listen_loop(self, client: Client) -> None:
@@ -408,11 +412,13 @@ class Upstream:
         timeout = self.config.timeout_s
         lane = self._lane if progress is None else None
         if lane is not None:
-            return _unstamped(await self._request(f"tool '{tool}'", _checked(tool, lane.call_tool, arguments)))
+            return _unstamped(await self._request(f"tool '{tool}'", self._checked(tool, lane.call_tool, arguments)))
         caller = self._takes_stateless_path(tool) if progress is None else None
         if caller is not None:
             try:
-                return _unstamped(await self._request(f"tool '{tool}'", _checked(tool, caller.call_tool, arguments)))
+                return _unstamped(
+                    await self._request(f"tool '{tool}'", self._checked(tool, caller.call_tool, arguments))
+                )
             except UpstreamRequestError as exc:
                 if exc.code != types.HEADER_MISMATCH:
                     raise
@@ -441,6 +447,23 @@ class Upstream:
         """Ask this upstream to complete a prompt or resource-template argument."""
         return await self._request("completion", lambda c: c.complete(ref, argument, context))
 
+    def _checked(
+        self,
+        tool: str,
+        call: Callable[[str, dict[str, Any]], Awaitable[types.CallToolResult]],
+        arguments: dict[str, Any],
+    ) -> Callable[[Client], Awaitable[types.CallToolResult]]:
+        """A lean call whose result is checked against the tool's output schema, as the SDK's are."""
+        check = self._output_check
+
+        async def checked(client: Client) -> types.CallToolResult:
+            result = await call(tool, arguments)
+            if not check.plainly_valid(tool, result):
+                await client.session.validate_tool_result(tool, result)
+            return result
+
+        return checked
+
     def _translate(self, exc: MCPError) -> UpstreamError:
         if exc.code == types.CONNECTION_CLOSED:
             self._mark_broken(f"connection closed: {exc.message}")
@@ -448,20 +471,6 @@ class Upstream:
         if exc.code == types.REQUEST_TIMEOUT:
             return UpstreamTimeout(self.name, exc.message)
         return UpstreamRequestError(self.name, exc.code, exc.message, exc.data)
-
-
-def _checked(
-    tool: str, call: Callable[[str, dict[str, Any]], Awaitable[types.CallToolResult]], arguments: dict[str, Any]
-) -> Callable[[Client], Awaitable[types.CallToolResult]]:
-    """A lean call whose result is checked against the tool's output schema, as the SDK client's is."""
-
-    async def checked(client: Client) -> types.CallToolResult:
-        result = await call(tool, arguments)
-        if not result.is_error:
-            await client.session.validate_tool_result(tool, result)
-        return result
-
-    return checked
 
 
 def _describe(exc: BaseException) -> str:
