@@ -109,8 +109,7 @@ class StdioLane:
         """Tell the server a call nobody waits for any more is cancelled (as the SDK does)."""
         note = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": request_id}}
         # A process already gone has nothing to cancel.
-        gone = (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError, MCPError)
-        with anyio.CancelScope(shield=True), anyio.move_on_after(2), suppress(*gone):
+        with anyio.CancelScope(shield=True), anyio.move_on_after(2), suppress(MCPError):
             await self._write(note)
 
     async def _write(self, message: dict[str, Any]) -> None:
@@ -118,8 +117,11 @@ class StdioLane:
         if stdin is None:
             raise MCPError(types.CONNECTION_CLOSED, "the server process is not running")
         data = (json.dumps(message, separators=(",", ":")) + "\n").encode(self._encoding)
-        async with self._lock:
-            await stdin.send(data)
+        try:
+            async with self._lock:
+                await stdin.send(data)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError) as exc:
+            raise MCPError(types.CONNECTION_CLOSED, "the server process's stdin is closed") from exc
 
     async def send_line(self, stdin: Any, data: bytes) -> None:
         """Write one SDK message; shares the lane's lock so lines never interleave."""
