@@ -3,7 +3,7 @@
 Upstreams: the demo server over streamable HTTP and over stdio. For each, the same `mcp` SDK
 client code calls `add` directly and through a gateway running as its own process
 (`mcp-gateway serve`), at concurrency 1 and 32 (one client session per concurrent worker).
-Prints p50/p99, the ratio and the added milliseconds.
+Prints p50/p99, the ratio, the added milliseconds and the gateway process's CPU per call.
 
     python benchmarks/gateway_latency.py [--calls 400] [--warmup 50]
 """
@@ -111,15 +111,22 @@ async def measure(factory: ClientFactory, tool: str, concurrency: int, calls: in
     return latencies
 
 
+def cpu_ms(pid: int) -> float:
+    """User + system CPU time of a process, in ms (Linux /proc); robust to other load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def row(label: str, direct: list[float], via: list[float]) -> str:
+def row(label: str, direct: list[float], via: list[float], cpu: float) -> str:
     d50, d99, g50, g99 = pct(direct, 0.5), pct(direct, 0.99), pct(via, 0.5), pct(via, 0.99)
     return (
         f"{label:<22} {d50:8.2f} {d99:8.2f} {g50:9.2f} {g99:9.2f} {g50 / d50:7.2f}x {g50 - d50:+9.2f} {g99 - d99:+9.2f}"
+        f" {cpu:8.2f}"
     )
 
 
@@ -155,7 +162,7 @@ async def run(calls: int, warmup: int) -> None:
         print(f"tools/call `add`, {calls} calls per cell after {warmup} warm-up calls; ms")
         print(
             f"{'upstream / concurrency':<22} {'dir p50':>8} {'dir p99':>8} {'gw p50':>9} {'gw p99':>9} "
-            f"{'ratio':>8} {'added p50':>9} {'added p99':>9}"
+            f"{'ratio':>8} {'added p50':>9} {'added p99':>9} {'gw CPU':>8}"
         )
         for label, direct_factory, prefix in (
             ("http", http_client(f"http://127.0.0.1:{http_port}/mcp"), "web__"),
@@ -163,9 +170,12 @@ async def run(calls: int, warmup: int) -> None:
         ):
             for conc in (1, 32):
                 direct = await measure(direct_factory, "add", conc, calls, warmup)
+                cpu_before = cpu_ms(gateway.pid)
                 gw = await measure(via, prefix + "add", conc, calls, warmup)
-                print(row(f"{label} / {conc}", direct, gw))
+                cpu = (cpu_ms(gateway.pid) - cpu_before) / (max(1, calls // conc) + max(1, warmup // conc)) / conc
+                print(row(f"{label} / {conc}", direct, gw, cpu))
         print(f"(median of per-call latencies; gateway = `mcp-gateway serve` process, python {sys.version.split()[0]})")
+        print("gw CPU: the gateway process's CPU per call (ms, sessions' setup included), from /proc")
         print(f"stdio direct spawns one server process per client session; cpus: {os.cpu_count()}")
     finally:
         stop(gateway)

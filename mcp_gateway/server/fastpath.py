@@ -82,41 +82,52 @@ class StatelessToolCalls:
         client_info = meta.get(_CLIENT_INFO_META)
         client = types.Implementation.model_validate(client_info) if isinstance(client_info, dict) else None
         request_id = request["id"]
-        outcome: list[dict[str, Any]] = []
+        reply: dict[str, Any] | None = None
+        calling = anyio.CancelScope()
 
-        async def run() -> None:
-            try:
-                result = await self._run(
-                    identity,
-                    params["name"],
-                    dict(params.get("arguments") or {}),
-                    request_id=str(request_id),
-                    client=client,
-                    progress=None,
-                )
-                outcome.append({"jsonrpc": "2.0", "id": request_id, "result": self._wire(result)})
-            except MCPError as exc:
-                outcome.append({"jsonrpc": "2.0", "id": request_id, "error": _error(exc)})
-            except Exception:  # like the SDK: internals never reach the wire
-                logger.exception("tools/call %s failed", params["name"])
-                error = {"code": types.INTERNAL_ERROR, "message": "Internal error"}
-                outcome.append({"jsonrpc": "2.0", "id": request_id, "error": error})
-            tg.cancel_scope.cancel()
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(run)
-            # A client that goes away cancels its call upstream, as on the SDK path.
+        async def watch() -> None:
+            # A client that goes away cancels its call upstream, as on the SDK path. Once the
+            # reply is sent the server reports a disconnect too, which ends this watch.
             while (await receive())["type"] != "http.disconnect":
                 pass
-            tg.cancel_scope.cancel()
-        if not outcome:
-            return  # the client disconnected; there is nobody to answer
-        reply = outcome[0]
-        status = ERROR_CODE_HTTP_STATUS.get(reply["error"]["code"], 200) if "error" in reply else 200
-        body = json.dumps(reply, separators=(",", ":")).encode()
-        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            if reply is None:
+                calling.cancel()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watch)
+            with calling:
+                reply = await self._reply(identity, params, request_id, client)
+            if reply is None:
+                return  # the client disconnected; there is nobody to answer
+            status = ERROR_CODE_HTTP_STATUS.get(reply["error"]["code"], 200) if "error" in reply else 200
+            body = json.dumps(reply, separators=(",", ":")).encode()
+            headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+    async def _reply(
+        self, identity: Identity, params: dict[str, Any], request_id: str | int, client: types.Implementation | None
+    ) -> dict[str, Any]:
+        """The JSON-RPC reply to one call: its result, or the error the SDK path would give."""
+        try:
+            result = await self._run(
+                identity,
+                params["name"],
+                dict(params.get("arguments") or {}),
+                request_id=str(request_id),
+                client=client,
+                progress=None,
+            )
+            return {"jsonrpc": "2.0", "id": request_id, "result": self._wire(result)}
+        except MCPError as exc:
+            return {"jsonrpc": "2.0", "id": request_id, "error": _error(exc)}
+        except Exception:  # like the SDK: internals never reach the wire
+            logger.exception("tools/call %s failed", params["name"])
+            return {
+                "jsonrpc": "2.0",
+                "id": request_id,
+                "error": {"code": types.INTERNAL_ERROR, "message": "Internal error"},
+            }
 
     def _wire(self, result: types.CallToolResult) -> dict[str, Any]:
         """The result as the SDK would put it on a 2026-07-28 wire (`resultType`, `serverInfo` stamp)."""

@@ -32,8 +32,10 @@ from mcp_gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailab
 from mcp_gateway.invocation import ProgressFn
 from mcp_gateway.upstream.listing import Listing, fetch_listing
 from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
+from mcp_gateway.upstream.output_check import OutputCheck
 from mcp_gateway.upstream.stateless_http import StatelessHttpCaller, StatelessTransportError, needs_param_headers
 from mcp_gateway.upstream.stderr import StderrPump
+from mcp_gateway.upstream.stdio_lane import StdioLane
 from mcp_gateway.upstream.transports import build_client
 
 __all__ = ["Upstream", "UpstreamRequestError", "UpstreamState", "UpstreamStatus"]
@@ -127,6 +129,8 @@ class Upstream:
         self._state_changed = anyio.Event()
         self._stateless: StatelessHttpCaller | None = None
         self._stateless_ok: dict[str, bool] = {}
+        self._lane: StdioLane | None = None
+        self._output_check = OutputCheck()
         self.ready = anyio.Event()
         """Set once the first connection attempt finished, successfully or not."""
 
@@ -247,15 +251,22 @@ class Upstream:
                 pump = (
                     stack.enter_context(StderrPump(self.name, logger)) if isinstance(self.config, StdioServer) else None
                 )
+                lane = StdioLane() if isinstance(self.config, StdioServer) else None
                 client = build_client(
                     self.config,
                     message_handler=self._on_message,
                     errlog=pump.writer if pump is not None else None,
                     inprocess=self._inprocess,
                     credentials=self.credentials,
+                    stdio_lane=lane,
                 )
                 await stack.enter_async_context(client)
                 self._listing = await fetch_listing(client)
+                self._output_check = OutputCheck(self._listing.tools)
+                if lane is not None:
+                    lane.use_protocol(client.protocol_version)
+                    self._lane = lane
+                    stack.callback(self._drop_lane)
                 if isinstance(self.config, HttpServer) and client.protocol_version in MODERN_PROTOCOL_VERSIONS:
                     self._stateless = StatelessHttpCaller(
                         self.config.url,
@@ -282,6 +293,9 @@ class Upstream:
         if connecting.cancelled_caught:
             raise UpstreamTimeout(self.name, f"not connected within {self.config.connect_timeout_s:g} s")
         raise UpstreamUnavailable(self.name, self._last_error or "connection lost")
+
+    def _drop_lane(self) -> None:
+        self._lane = None
 
     async def _drop_stateless(self) -> None:
         caller, self._stateless = self._stateless, None
@@ -329,6 +343,7 @@ class Upstream:
                 logger.warning("upstream %s: refreshing the listing failed: %s", self.name, _describe(exc))
                 continue
             self._stateless_ok = {}
+            self._output_check = OutputCheck(self._listing.tools)
             self._on_listing(self.name, self._listing)
 
     async def _listen_loop(self, client: Client) -> None:
@@ -391,13 +406,19 @@ class Upstream:
 
         Without a progress callback, a stateless HTTP upstream is called with one plain POST
         (`StatelessHttpCaller`); if it asks for a re-list (`HEADER_MISMATCH`) the SDK client,
-        which handles that, makes the call instead.
+        which handles that, makes the call instead. A stdio upstream is called over its lane
+        (`StdioLane`): one JSON line each way on the same process.
         """
         timeout = self.config.timeout_s
+        lane = self._lane if progress is None else None
+        if lane is not None:
+            return _unstamped(await self._request(f"tool '{tool}'", self._checked(tool, lane.call_tool, arguments)))
         caller = self._takes_stateless_path(tool) if progress is None else None
         if caller is not None:
             try:
-                return _unstamped(await self._request(f"tool '{tool}'", lambda c: caller.call_tool(tool, arguments)))
+                return _unstamped(
+                    await self._request(f"tool '{tool}'", self._checked(tool, caller.call_tool, arguments))
+                )
             except UpstreamRequestError as exc:
                 if exc.code != types.HEADER_MISMATCH:
                     raise
@@ -425,6 +446,23 @@ class Upstream:
     ) -> types.CompleteResult:
         """Ask this upstream to complete a prompt or resource-template argument."""
         return await self._request("completion", lambda c: c.complete(ref, argument, context))
+
+    def _checked(
+        self,
+        tool: str,
+        call: Callable[[str, dict[str, Any]], Awaitable[types.CallToolResult]],
+        arguments: dict[str, Any],
+    ) -> Callable[[Client], Awaitable[types.CallToolResult]]:
+        """A lean call whose result is checked against the tool's output schema, as the SDK's are."""
+        check = self._output_check
+
+        async def checked(client: Client) -> types.CallToolResult:
+            result = await call(tool, arguments)
+            if not check.plainly_valid(tool, result):
+                await client.session.validate_tool_result(tool, result)
+            return result
+
+        return checked
 
     def _translate(self, exc: MCPError) -> UpstreamError:
         if exc.code == types.CONNECTION_CLOSED:

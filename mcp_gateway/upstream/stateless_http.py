@@ -24,13 +24,28 @@ from mcp.shared.exceptions import MCPError
 
 from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
 
-__all__ = ["StatelessHttpCaller", "StatelessTransportError", "needs_param_headers"]
+__all__ = ["StatelessHttpCaller", "StatelessTransportError", "needs_param_headers", "unstamped_result"]
 
 _ACCEPT = "application/json, text/event-stream"
+_SERVER_INFO_META = "io.modelcontextprotocol/serverInfo"
 
 
 class StatelessTransportError(Exception):
     """The POST got no HTTP answer (connection refused or reset, DNS, TLS)."""
+
+
+def unstamped_result(result: object) -> dict[str, Any]:
+    """A raw result without the upstream's serverInfo stamp (downstream, the gateway is the server).
+
+    Dropped before validation, so the model is built once rather than built and copied.
+    """
+    if not isinstance(result, dict):
+        return {}
+    meta = result.get("_meta")
+    if isinstance(meta, dict) and _SERVER_INFO_META in meta:
+        meta = {k: v for k, v in meta.items() if k != _SERVER_INFO_META}
+        result = {**result, "_meta": meta} if meta else {k: v for k, v in result.items() if k != "_meta"}
+    return result
 
 
 def needs_param_headers(schema: Mapping[str, Any]) -> bool:
@@ -98,7 +113,7 @@ class StatelessHttpCaller:
             error = message["error"]
             code = int(error.get("code", types.INTERNAL_ERROR))
             raise MCPError(code, str(error.get("message", "")), error.get("data"))
-        return types.CallToolResult.model_validate(message.get("result", {}))
+        return types.CallToolResult.model_validate(unstamped_result(message.get("result")))
 
     async def _post(self, data: bytes, name: str) -> tuple[int, str, str]:
         """POST once; with credentials, a 401 is answered by one refresh and one retry."""

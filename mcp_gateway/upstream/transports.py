@@ -29,6 +29,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_gateway.config.models import HttpServer, InProcessServer, ServerConfig, SseServer, StdioServer
 from mcp_gateway.errors import ConfigError
 from mcp_gateway.upstream.oauth.credentials import HttpxCredentialsAuth, UpstreamCredentials
+from mcp_gateway.upstream.stdio_lane import StdioLane, lane_stdio_client
 
 __all__ = ["build_client", "load_inprocess_target", "resolve_command"]
 
@@ -82,10 +83,13 @@ def build_client(
     errlog: TextIO | None,
     inprocess: Server[Any] | MCPServer | None = None,
     credentials: UpstreamCredentials | None = None,
+    stdio_lane: StdioLane | None = None,
 ) -> Client:
     """An un-entered `Client` for `cfg`; entering it connects and negotiates the protocol.
 
     `credentials` (from `auth:`) authorize every HTTP request, with one refresh and retry on a 401.
+    A stdio server with a `stdio_lane` runs on the lane's transport (the lane then calls tools
+    directly over the same process).
     """
     auth = HttpxCredentialsAuth(credentials) if credentials is not None else None
     common: dict[str, Any] = {
@@ -97,7 +101,12 @@ def build_client(
         params = StdioServerParameters(
             command=resolve_command(cfg.command), args=cfg.args, env=cfg.env or None, cwd=cfg.cwd
         )
-        return Client(stdio_client(params, errlog=errlog or sys.stderr), mode="auto", **common)
+        transport = (
+            lane_stdio_client(params, stdio_lane, errlog or sys.stderr)
+            if stdio_lane is not None
+            else stdio_client(params, errlog=errlog or sys.stderr)
+        )
+        return Client(transport, mode="auto", **common)
     if isinstance(cfg, HttpServer):
         return Client(_http_transport(cfg, cfg.connect_timeout_s, auth), mode=cfg.protocol, **common)
     if isinstance(cfg, SseServer):
