@@ -8,18 +8,18 @@ denial, timeout or policy `deny`. Reviewers see only the calls of their groups.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
-import mcp_types as types
 import pytest
 
 from mcp_gateway.approvals import HeldCall
 from tests.core.harness import RunningGateway, connect, running_gateway
+from tests.fixtures.approvals import Held, auth, call_in_background, text_of
 
 DEMO = {"transport": "inprocess", "target": "examples.demo_server:mcp"}
 CODED = {**DEMO, "code_mode": True}
@@ -42,32 +42,6 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-class Held:
-    """Waits for held calls to appear, through the queue's listener (no polling)."""
-
-    def __init__(self, gw: RunningGateway) -> None:
-        assert gw.state.approvals is not None
-        self._seen: list[HeldCall] = []
-        self._arrived = anyio.Event()
-        gw.state.approvals.listeners.append(self._on_change)
-
-    def _on_change(self, held: HeldCall) -> None:
-        if held.pending:
-            self._seen.append(held)
-            self._arrived.set()
-
-    async def next(self) -> HeldCall:
-        with anyio.fail_after(20):
-            while not self._seen:
-                self._arrived = anyio.Event()
-                await self._arrived.wait()
-        return self._seen.pop(0)
-
-
 @asynccontextmanager
 async def gateway(**overrides: Any) -> AsyncIterator[tuple[RunningGateway, Held, httpx2.AsyncClient]]:
     config = {**CONFIG, **overrides}
@@ -78,54 +52,36 @@ async def gateway(**overrides: Any) -> AsyncIterator[tuple[RunningGateway, Held,
         yield gw, Held(gw), http
 
 
-async def _call_in_background(
-    gw: RunningGateway, tg: anyio.abc.TaskGroup, name: str, args: dict[str, Any], key: str = "dev-key"
-) -> Callable[[], types.CallToolResult]:
-    """Start a tool call in its own client; returns a getter for its result once the group ends."""
-    box: list[types.CallToolResult] = []
-
-    async def call() -> None:
-        async with connect(gw, headers=_auth(key)) as client:
-            box.append(await client.call_tool(name, args))
-
-    tg.start_soon(call)
-    return lambda: box[0]
-
-
-def _text(result: types.CallToolResult) -> str:
-    return "".join(c.text for c in result.content if isinstance(c, types.TextContent))
-
-
 async def test_a_held_direct_call_runs_with_the_reviewers_edited_arguments() -> None:
     async with gateway() as (gw, held, http):
         async with anyio.create_task_group() as tg:
-            result = await _call_in_background(gw, tg, "demo__echo", {"text": "rm -rf", "times": 2})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "rm -rf", "times": 2}, key="dev-key")
             pending = await held.next()
             assert (pending.exposed_name, pending.arguments, pending.key_name) == (
                 "demo__echo",
                 {"text": "rm -rf", "times": 2},
                 "dev",
             )
-            listed = (await http.get("/api/approvals", headers=_auth(ADMIN))).json()["approvals"]
+            listed = (await http.get("/api/approvals", headers=auth(ADMIN))).json()["approvals"]
             assert [a["id"] for a in listed] == [pending.id]
             answer = await http.post(
                 f"/api/approvals/{pending.id}/approve",
-                headers=_auth("lead-key"),
+                headers=auth("lead-key"),
                 json={"reason": "safer text", "arguments": {"text": "ls", "times": 3}},
             )
             assert answer.status_code == 200, answer.text
             assert answer.json()["status"] == "approved"
         final = result()
         assert not final.is_error
-        assert _text(final) == "ls ls ls"  # the edit is what reached the upstream
-        record = (await http.get(f"/api/approvals/{pending.id}", headers=_auth(ADMIN))).json()
+        assert text_of(final) == "ls ls ls"  # the edit is what reached the upstream
+        record = (await http.get(f"/api/approvals/{pending.id}", headers=auth(ADMIN))).json()
         assert record["reviewer"] == "lead" and record["edited_arguments"] == {"text": "ls", "times": 3}
-        again = await http.post(f"/api/approvals/{pending.id}/deny", headers=_auth(ADMIN))
+        again = await http.post(f"/api/approvals/{pending.id}/deny", headers=auth(ADMIN))
         assert again.status_code == 409
         # The audit record says who approved, what ran, and what was asked for.
         assert gw.state.audit is not None and gw.state.audit.obs.writer is not None
         await gw.state.audit.obs.writer.flush()
-        logged = (await http.get("/api/logs", params={"tool": "echo"}, headers=_auth(ADMIN))).json()["records"]
+        logged = (await http.get("/api/logs", params={"tool": "echo"}, headers=auth(ADMIN))).json()["records"]
         assert [(r["approval"], r["reviewer"], r["arguments"]) for r in logged] == [
             ("approved", "lead", {"text": "ls", "times": 3})
         ]
@@ -136,28 +92,28 @@ async def test_a_held_direct_call_runs_with_the_reviewers_edited_arguments() -> 
 async def test_denial_reaches_the_client_as_a_readable_error() -> None:
     async with gateway() as (gw, held, http):
         async with anyio.create_task_group() as tg:
-            result = await _call_in_background(gw, tg, "demo__echo", {"text": "hi"})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "hi"}, key="dev-key")
             pending = await held.next()
             answer = await http.post(
-                f"/api/approvals/{pending.id}/deny", headers=_auth(ADMIN), json={"reason": "not today"}
+                f"/api/approvals/{pending.id}/deny", headers=auth(ADMIN), json={"reason": "not today"}
             )
             assert answer.status_code == 200
         final = result()
         assert final.is_error
-        error = json.loads(_text(final))["error"]
+        error = json.loads(text_of(final))["error"]
         assert error["type"] == "approval_denied"
         assert "denied by admin: not today" in error["message"]
         assert error["approval_id"] == pending.id
         assert gw.state.audit is not None and gw.state.audit.obs.writer is not None
         await gw.state.audit.obs.writer.flush()
-        logged = (await http.get("/api/logs", params={"approval": "denied"}, headers=_auth(ADMIN))).json()
+        logged = (await http.get("/api/logs", params={"approval": "denied"}, headers=auth(ADMIN))).json()
         assert [(r["tool"], r["status"], r["reviewer"]) for r in logged["records"]] == [("echo", "denied", "admin")]
 
 
 async def test_an_undecided_call_times_out_with_a_clear_error_and_progress() -> None:
     progress: list[tuple[float, str | None]] = []
     async with gateway(approvals={**CONFIG["approvals"], "timeout_s": 0.6}) as (gw, _held, _http):
-        async with connect(gw, headers=_auth("dev-key")) as client:
+        async with connect(gw, headers=auth("dev-key")) as client:
 
             async def on_progress(value: float, total: float | None, message: str | None) -> None:
                 progress.append((value, message))
@@ -165,7 +121,7 @@ async def test_an_undecided_call_times_out_with_a_clear_error_and_progress() -> 
             with anyio.fail_after(20):
                 result = await client.call_tool("demo__echo", {"text": "hi"}, progress_callback=on_progress)
         assert result.is_error
-        error = json.loads(_text(result))["error"]
+        error = json.loads(text_of(result))["error"]
         assert error["type"] == "approval_timeout" and "no reviewer decided within 0.6 s" in error["message"]
         assert progress and "held for review" in str(progress[0][1])
         assert [v for v, _ in progress] == sorted({v for v, _ in progress})  # strictly increasing
@@ -173,42 +129,42 @@ async def test_an_undecided_call_times_out_with_a_clear_error_and_progress() -> 
 
 async def test_policy_deny_key_floor_and_tool_rules() -> None:
     async with gateway() as (gw, held, http):
-        async with connect(gw, headers=_auth("dev-key")) as client:
+        async with connect(gw, headers=auth("dev-key")) as client:
             with anyio.fail_after(20):
                 denied = await client.call_tool("demo__fail", {})
                 assert denied.is_error
-                assert json.loads(_text(denied))["error"]["message"] == "calls to demo__fail are denied by policy"
+                assert json.loads(text_of(denied))["error"]["message"] == "calls to demo__fail are denied by policy"
                 assert not (await client.call_tool("demo__add", {"a": 1, "b": 2})).is_error  # math: auto
         async with anyio.create_task_group() as tg:
             # `careful` has a review floor on every call, even in an auto group.
-            result = await _call_in_background(gw, tg, "demo__add", {"a": 2, "b": 3}, key="careful-key")
+            result = call_in_background(gw, tg, "demo__add", {"a": 2, "b": 3}, key="careful-key")
             pending = await held.next()
             assert pending.key_name == "careful" and pending.groups == ("math",)
             # `lead` reviews `words` only: this call is invisible to it, as if it did not exist.
-            assert (await http.get("/api/approvals", headers=_auth("lead-key"))).json()["approvals"] == []
-            hidden = await http.post(f"/api/approvals/{pending.id}/approve", headers=_auth("lead-key"))
+            assert (await http.get("/api/approvals", headers=auth("lead-key"))).json()["approvals"] == []
+            hidden = await http.post(f"/api/approvals/{pending.id}/approve", headers=auth("lead-key"))
             assert hidden.status_code == 404
-            assert (await http.post(f"/api/approvals/{pending.id}/approve", headers=_auth(ADMIN))).status_code == 200
-        assert _text(result()) == "5.0"
+            assert (await http.post(f"/api/approvals/{pending.id}/approve", headers=auth(ADMIN))).status_code == 200
+        assert text_of(result()) == "5.0"
 
 
 async def test_reviewer_roles_are_checked() -> None:
     async with gateway() as (gw, held, http):
-        assert (await http.get("/api/approvals", headers=_auth("dev-key"))).status_code == 403
-        assert (await http.get("/api/approvals", headers=_auth("nope"))).status_code == 401
-        assert (await http.get("/api/approvals?status=bogus", headers=_auth(ADMIN))).status_code == 400
+        assert (await http.get("/api/approvals", headers=auth("dev-key"))).status_code == 403
+        assert (await http.get("/api/approvals", headers=auth("nope"))).status_code == 401
+        assert (await http.get("/api/approvals?status=bogus", headers=auth(ADMIN))).status_code == 400
         async with anyio.create_task_group() as tg:
-            result = await _call_in_background(gw, tg, "demo__count_down", {"start": 1})
+            result = call_in_background(gw, tg, "demo__count_down", {"start": 1}, key="dev-key")
             pending = await held.next()
-            assert (await http.get("/api/approvals", headers=_auth("lead-key"))).json()["approvals"] == []
-            seen = (await http.get("/api/approvals", headers=_auth("opsrev-key"))).json()["approvals"]
+            assert (await http.get("/api/approvals", headers=auth("lead-key"))).json()["approvals"] == []
+            seen = (await http.get("/api/approvals", headers=auth("opsrev-key"))).json()["approvals"]
             assert [a["id"] for a in seen] == [pending.id]
             bad = await http.post(
-                f"/api/approvals/{pending.id}/deny", headers=_auth("opsrev-key"), json={"arguments": {}}
+                f"/api/approvals/{pending.id}/deny", headers=auth("opsrev-key"), json={"arguments": {}}
             )
             assert bad.status_code == 422
             assert (
-                await http.post(f"/api/approvals/{pending.id}/approve", headers=_auth("opsrev-key"))
+                await http.post(f"/api/approvals/{pending.id}/approve", headers=auth("opsrev-key"))
             ).status_code == 200
         assert not result().is_error
 
@@ -217,7 +173,7 @@ async def test_a_held_call_inside_a_script_shows_the_script_and_is_approved() ->
     code = "first = coded.add(a=1, b=2)\nsecond = coded.echo(text='x', times=2)\nresult = [first, second]"
     async with gateway(code_mode={"sandbox": {"timeout_s": 0.5}}) as (gw, held, http):
         async with anyio.create_task_group() as tg:
-            result = await _call_in_background(gw, tg, "executeToolCode", {"code": code})
+            result = call_in_background(gw, tg, "executeToolCode", {"code": code}, key="dev-key")
             pending = await held.next()
             assert pending.mode == "code" and pending.exposed_name == "coded__echo"
             assert pending.script == code
@@ -228,9 +184,9 @@ async def test_a_held_call_inside_a_script_shows_the_script_and_is_approved() ->
             # The reviewer takes longer than the script's whole 0.5 s wall clock: time held for
             # review is not the script's, so it still finishes.
             await anyio.sleep(0.8)
-            approve = await http.post(f"/api/approvals/{pending.id}/approve", headers=_auth("lead-key"))
+            approve = await http.post(f"/api/approvals/{pending.id}/approve", headers=auth("lead-key"))
             assert approve.status_code == 200
-        text = _text(result())
+        text = text_of(result())
         assert not result().is_error, text
         assert "3" in text and "x x" in text
 
@@ -239,11 +195,11 @@ async def test_a_denied_call_inside_a_script_fails_the_script_readably() -> None
     code = "result = coded.echo(text='x')"
     async with gateway() as (gw, held, http):
         async with anyio.create_task_group() as tg:
-            result = await _call_in_background(gw, tg, "executeToolCode", {"code": code})
+            result = call_in_background(gw, tg, "executeToolCode", {"code": code}, key="dev-key")
             pending = await held.next()
-            await http.post(f"/api/approvals/{pending.id}/deny", headers=_auth(ADMIN), json={"reason": "no"})
+            await http.post(f"/api/approvals/{pending.id}/deny", headers=auth(ADMIN), json={"reason": "no"})
         assert result().is_error
-        assert "denied by admin: no" in _text(result())
+        assert "denied by admin: no" in text_of(result())
 
 
 async def test_pending_calls_survive_a_restart_as_abandoned_records(tmp_path: Path) -> None:
@@ -252,7 +208,7 @@ async def test_pending_calls_survive_a_restart_as_abandoned_records(tmp_path: Pa
 
     async with gateway() as (gw, held, _http):
         async with anyio.create_task_group() as tg:
-            await _call_in_background(gw, tg, "demo__echo", {"text": "hi"})
+            call_in_background(gw, tg, "demo__echo", {"text": "hi"}, key="dev-key")
             pending = await held.next()
             assert gw.state.approvals is not None
             store = gw.state.approvals.store
@@ -302,12 +258,12 @@ async def test_the_cli_lists_and_approves_held_calls(capsys: pytest.CaptureFixtu
             return code, captured.out + captured.err
 
         async with anyio.create_task_group() as tg:
-            result = await _call_in_background(gw, tg, "demo__echo", {"text": "cli"})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "cli"}, key="dev-key")
             pending = await held.next()
             code, out = await cli("--key", "lead-key", "list")
             assert code == 0 and pending.id in out and "demo__echo" in out and '{"text": "cli"}' in out
             code, out = await cli("--key", "lead-key", "approve", pending.id, "--arguments", '{"text": "edited"}')
             assert code == 0 and f"{pending.id}: approved by lead" in out
-        assert _text(result()) == "edited"
+        assert text_of(result()) == "edited"
         code, out = await cli("--key", "dev-key", "list")
         assert code == 1 and "this key is not a reviewer" in out

@@ -6,21 +6,19 @@ Shared by the HTTP-level tests and the headless-browser test of the web pages.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
-import anyio.abc
 import httpx2
-import mcp_types as types
 
-from mcp_gateway.approvals import HeldCall
-from tests.core.harness import RunningGateway, connect, running_gateway
+from tests.core.harness import RunningGateway, running_gateway
+from tests.fixtures.approvals import Held
 
 DEMO = {"transport": "inprocess", "target": "examples.demo_server:mcp"}
 CODED = {**DEMO, "code_mode": True}
 ADMIN = "web-admin-key"
+DEV_KEY = "dev-secret-key"
 CONFIG: dict[str, Any] = {
     "admin_key": ADMIN,
     "tool_groups": {
@@ -38,34 +36,6 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def auth(key: str) -> dict[str, str]:
-    """Bearer headers for `key`."""
-    return {"Authorization": f"Bearer {key}"}
-
-
-class Held:
-    """Waits for held calls to appear, through the queue's listener (no polling)."""
-
-    def __init__(self, gw: RunningGateway) -> None:
-        assert gw.state.approvals is not None
-        self._seen: list[HeldCall] = []
-        self._arrived = anyio.Event()
-        gw.state.approvals.listeners.append(self._on_change)
-
-    def _on_change(self, held: HeldCall) -> None:
-        if held.pending:
-            self._seen.append(held)
-            self._arrived.set()
-
-    async def next(self) -> HeldCall:
-        """The next call that was held."""
-        with anyio.fail_after(20):
-            while not self._seen:
-                self._arrived = anyio.Event()
-                await self._arrived.wait()
-        return self._seen.pop(0)
-
-
 @asynccontextmanager
 async def web_gateway(**overrides: Any) -> AsyncIterator[tuple[RunningGateway, Held]]:
     """A gateway over the demo server (direct and Code Mode) with the approval policies above."""
@@ -73,23 +43,6 @@ async def web_gateway(**overrides: Any) -> AsyncIterator[tuple[RunningGateway, H
         yield gw, Held(gw)
 
 
-def call_in_background(
-    gw: RunningGateway, tg: anyio.abc.TaskGroup, name: str, args: dict[str, Any], key: str = "dev-secret-key"
-) -> Callable[[], types.CallToolResult]:
-    """Start a tool call in its own `mcp` SDK client; returns a getter for its result once `tg` ends."""
-    box: list[types.CallToolResult] = []
-
-    async def call() -> None:
-        async with connect(gw, headers=auth(key)) as client:
-            box.append(await client.call_tool(name, args))
-
-    tg.start_soon(call)
-    return lambda: box[0]
-
-
-def text_of(result: types.CallToolResult) -> str:
-    """The text content of a tool result."""
-    return "".join(c.text for c in result.content if isinstance(c, types.TextContent))
 
 
 def hidden_field(html: str, name: str) -> str:

@@ -20,7 +20,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tests.web.support import call_in_background, text_of, web_gateway
+from tests.fixtures.approvals import call_in_background, text_of
+from tests.web.support import DEV_KEY, web_gateway
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -76,7 +77,7 @@ async def log_in(page: Page, base_url: str, key: str) -> None:
 async def test_a_reviewer_edits_and_approves_a_held_call_in_the_browser() -> None:
     async with web_gateway() as (gw, held), browser_page() as page:
         async with anyio.create_task_group() as tg:
-            result = call_in_background(gw, tg, "demo__echo", {"text": "rm -rf", "times": 2})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "rm -rf", "times": 2}, key=DEV_KEY)
             pending = await held.next()
             await log_in(page, gw.url, "lead-secret-key")
 
@@ -110,7 +111,7 @@ async def test_a_reviewer_denies_a_held_script_call_in_the_browser() -> None:
     code = "first = coded.add(a=1, b=2)\nsecond = coded.echo(text='x', times=2)\nresult = [first, second]"
     async with web_gateway() as (gw, held), browser_page() as page:
         async with anyio.create_task_group() as tg:
-            result = call_in_background(gw, tg, "executeToolCode", {"code": code})
+            result = call_in_background(gw, tg, "executeToolCode", {"code": code}, key=DEV_KEY)
             pending = await held.next()
             await log_in(page, gw.url, "lead-secret-key")
 

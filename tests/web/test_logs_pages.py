@@ -8,7 +8,8 @@ import re
 import anyio
 
 from tests.core.harness import RunningGateway, connect
-from tests.web.support import ADMIN, auth, browser_session, web_gateway
+from tests.fixtures.approvals import auth
+from tests.web.support import ADMIN, browser_session, web_gateway
 
 
 async def _flush(gw: RunningGateway) -> None:

@@ -10,17 +10,16 @@ import httpx2
 from markupsafe import escape
 
 from mcp_gateway.config import parse_config
+from tests.fixtures.approvals import auth, call_in_background, text_of
 from tests.web.support import (
     ADMIN,
     CODED,
     CONFIG,
     DEMO,
-    auth,
+    DEV_KEY,
     browser_session,
-    call_in_background,
     hidden_field,
     log_in,
-    text_of,
     web_gateway,
 )
 
@@ -73,7 +72,7 @@ async def test_login_needs_the_nonce_of_its_own_form() -> None:
 async def test_a_decision_without_the_sessions_csrf_token_is_refused() -> None:
     async with web_gateway() as (gw, held), browser_session(gw, ADMIN) as (http, csrf):
         async with anyio.create_task_group() as tg:
-            result = call_in_background(gw, tg, "demo__echo", {"text": "hi"})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "hi"}, key=DEV_KEY)
             pending = await held.next()
             for forged in ({}, {"csrf": "x" * len(csrf)}):
                 refused = await http.post(f"/ui/approvals/{pending.id}/approve", data=forged)
@@ -87,9 +86,9 @@ async def test_a_decision_without_the_sessions_csrf_token_is_refused() -> None:
 async def test_a_reviewer_sees_and_decides_only_its_groups() -> None:
     async with web_gateway() as (gw, held), browser_session(gw, "lead-secret-key") as (http, csrf):
         async with anyio.create_task_group() as tg:
-            words = call_in_background(gw, tg, "demo__echo", {"text": "words"})
+            words = call_in_background(gw, tg, "demo__echo", {"text": "words"}, key=DEV_KEY)
             words_held = await held.next()
-            ops = call_in_background(gw, tg, "demo__count_down", {"start": 2})
+            ops = call_in_background(gw, tg, "demo__count_down", {"start": 2}, key=DEV_KEY)
             ops_held = await held.next()
 
             page = await http.get("/ui/approvals")
@@ -118,7 +117,7 @@ async def test_a_reviewer_sees_and_decides_only_its_groups() -> None:
 async def test_bad_json_in_edited_arguments_keeps_the_text_and_good_json_reaches_the_upstream() -> None:
     async with web_gateway() as (gw, held), browser_session(gw, ADMIN) as (http, csrf):
         async with anyio.create_task_group() as tg:
-            result = call_in_background(gw, tg, "demo__echo", {"text": "rm -rf", "times": 2})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "rm -rf", "times": 2}, key=DEV_KEY)
             pending = await held.next()
             typed = '{"text": "ls", "times": 3,}'
             bad = await http.post(
@@ -172,7 +171,7 @@ async def test_servers_and_keys_pages_show_state_and_no_secrets() -> None:
 async def test_a_call_decided_meanwhile_shows_why_the_decision_was_refused() -> None:
     async with web_gateway() as (gw, held), browser_session(gw, ADMIN) as (http, csrf):
         async with anyio.create_task_group() as tg:
-            result = call_in_background(gw, tg, "demo__echo", {"text": "hi"})
+            result = call_in_background(gw, tg, "demo__echo", {"text": "hi"}, key=DEV_KEY)
             pending = await held.next()
             by_api = await http.post(f"/api/approvals/{pending.id}/approve", headers=auth("lead-secret-key"))
             assert by_api.status_code == 200
