@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -38,7 +39,7 @@ from mcp_gateway.observability.records import (
     search_text,
 )
 
-__all__ = ["LogQuery", "LogQueryError", "decode_cursor", "encode_cursor"]
+__all__ = ["EQUALITY_FILTERS", "RANGE_FILTERS", "LogQuery", "LogQueryError", "decode_cursor", "encode_cursor"]
 
 MAX_LIMIT = 500
 
@@ -159,30 +160,22 @@ class LogQuery(BaseModel):
 
     def matches(self, record: LogRecord) -> bool:
         """Whether `record` passes every filter (`limit` and `cursor` are not filters)."""
-        if self.since is not None and record.started_at < self.since:
-            return False
-        if self.until is not None and record.started_at >= self.until:
-            return False
+        for name, field, op in RANGE_FILTERS:
+            bound = getattr(self, name)
+            if bound is not None and not _COMPARE[op](getattr(record, field), bound):
+                return False
         if self.key is not None and self.key not in (record.key_name, record.key_id):
             return False
-        for name, field in _EQUALS:
+        for name, field in EQUALITY_FILTERS:
             wanted = getattr(self, name)
             if wanted is not None and getattr(record, field) != wanted:
                 return False
         if self.error is not None and (record.error is None or self.error.lower() not in record.error.lower()):
             return False
-        if self.min_latency_ms is not None and record.latency_ms < self.min_latency_ms:
-            return False
-        if self.max_latency_ms is not None and record.latency_ms > self.max_latency_ms:
-            return False
-        if self.min_cost is not None and record.cost < self.min_cost:
-            return False
-        if self.max_cost is not None and record.cost > self.max_cost:
-            return False
         return self.q is None or self.q.lower() in search_text(record)
 
 
-_EQUALS: tuple[tuple[str, str], ...] = (
+EQUALITY_FILTERS: tuple[tuple[str, str], ...] = (
     ("team", "team"),
     ("customer", "customer"),
     ("server", "server"),
@@ -196,3 +189,19 @@ _EQUALS: tuple[tuple[str, str], ...] = (
     ("client", "client_name"),
 )
 """Equality filters: (query field, record field)."""
+
+RANGE_FILTERS: tuple[tuple[str, str, str], ...] = (
+    ("since", "started_at", ">="),
+    ("until", "started_at", "<"),
+    ("min_latency_ms", "latency_ms", ">="),
+    ("max_latency_ms", "latency_ms", "<="),
+    ("min_cost", "cost", ">="),
+    ("max_cost", "cost", "<="),
+)
+"""Range filters: (query field, record field, comparison the record's value must pass)."""
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}

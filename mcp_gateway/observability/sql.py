@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_gateway.observability.query import LogQuery
+from mcp_gateway.observability.query import EQUALITY_FILTERS, RANGE_FILTERS, LogQuery
 from mcp_gateway.observability.records import LogRecord, arguments_json, search_text
 
 __all__ = ["COLUMNS", "INDEXES", "SELECT_COLUMNS", "WhereClause", "build_where", "record_from_row", "record_to_row"]
@@ -37,29 +37,6 @@ INDEXES: tuple[tuple[str, str], ...] = (
 """(name, columns): the common filters followed by `id`, so such a page is one index range scan
 in id order with no sort. Other filters scan newest first until the page is full. Every index
 costs write throughput (SQLite: about 30k rows/s with none, 20k with these six, 15k with nine)."""
-
-_EQUALS: tuple[tuple[str, str], ...] = (
-    ("team", "team"),
-    ("customer", "customer"),
-    ("server", "server"),
-    ("tool", "tool"),
-    ("status", "status"),
-    ("parent_id", "parent_id"),
-    ("mode", "mode"),
-    ("approval", "approval"),
-    ("kind", "kind"),
-    ("method", "method"),
-    ("client", "client_name"),
-)
-_RANGES: tuple[tuple[str, str, str], ...] = (
-    ("since", "started_at", ">="),
-    ("until", "started_at", "<"),
-    ("min_latency_ms", "latency_ms", ">="),
-    ("max_latency_ms", "latency_ms", "<="),
-    ("min_cost", "cost", ">="),
-    ("max_cost", "cost", "<="),
-)
-
 
 def record_to_row(record: LogRecord) -> tuple[Any, ...]:
     """The values of `COLUMNS` for `record` (JSON fields as text)."""
@@ -124,13 +101,13 @@ def build_where(
         params.append(value)
         return placeholder(len(params))
 
-    for name, op_column, op in _RANGES:
+    for name, op_column, op in RANGE_FILTERS:
         value = getattr(query, name)
         if value is not None:
             clauses.append(f"{op_column} {op} {param(float(value))}")
     if query.key is not None:
         clauses.append(f"(key_name = {param(query.key)} OR key_id = {param(query.key)})")
-    for name, column in _EQUALS:
+    for name, column in EQUALITY_FILTERS:
         value = getattr(query, name)
         if value is not None:
             clauses.append(f"{column} = {param(value)}")

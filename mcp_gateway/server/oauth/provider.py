@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import anyio
 from mcp.server.auth.provider import (
@@ -115,6 +115,24 @@ class GatewayAccessToken(AccessToken):
         """The stored record this token was loaded from."""
         assert self._record is not None
         return self._record
+
+
+_Carrier = TypeVar("_Carrier", GatewayAccessToken, GatewayRefreshToken)
+
+
+def _carrying(cls: type[_Carrier], token: str, record: TokenRecord) -> _Carrier:
+    """The SDK's view of a stored token (`cls`), carrying its record for the later steps."""
+    grant = record.grant
+    carrier = cls(
+        token=token,
+        client_id=grant.client_id,
+        scopes=list(grant.scopes),
+        expires_at=int(record.expires_at),
+        resource=grant.resource,
+        subject=grant.key_name,
+    )
+    carrier._record = record
+    return carrier
 
 
 class GatewayAuthProvider:
@@ -315,16 +333,7 @@ class GatewayAuthProvider:
             logger.warning("oauth: refresh token reused by client %s; revoking the grant", client.client_id)
             await self._revoke_family(record.grant.family)
             return None
-        token = GatewayRefreshToken(
-            token=refresh_token,
-            client_id=record.grant.client_id,
-            scopes=list(record.grant.scopes),
-            expires_at=int(record.expires_at),
-            resource=record.grant.resource,
-            subject=record.grant.key_name,
-        )
-        token._record = record
-        return token
+        return _carrying(GatewayRefreshToken, refresh_token, record)
 
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: GatewayRefreshToken, scopes: list[str]
@@ -352,16 +361,7 @@ class GatewayAuthProvider:
         record = self._access.get(digest(token))
         if record is None or record.revoked or record.expires_at <= self.clock():
             return None
-        access = GatewayAccessToken(
-            token=token,
-            client_id=record.grant.client_id,
-            scopes=list(record.grant.scopes),
-            expires_at=int(record.expires_at),
-            resource=record.grant.resource,
-            subject=record.grant.key_name,
-        )
-        access._record = record
-        return access
+        return _carrying(GatewayAccessToken, token, record)
 
     async def revoke_token(self, token: GatewayAccessToken | GatewayRefreshToken) -> None:
         """RFC 7009: revoke the token and everything issued under the same grant."""
