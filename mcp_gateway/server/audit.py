@@ -11,7 +11,7 @@ request (`tools/list`, `resources/read`, ...).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,16 @@ class Audit:
             started=time.time(),
             t0=time.perf_counter(),
         )
+
+    async def record(self, call: CallInFlight, running: Awaitable[types.CallToolResult]) -> types.CallToolResult:
+        """Await the call and record how it ended, result or exception (which propagates)."""
+        try:
+            result = await running
+        except BaseException as exc:
+            self.finish(call, error=exc)
+            raise
+        self.finish(call, result=result)
+        return result
 
     def finish(
         self,

@@ -203,13 +203,7 @@ class _Handlers:
         if audit is None:
             return await codemode.call(name, arguments, ctx, call_id=new_log_id(), progress=progress)
         call = audit.begin(ctx, None, name, arguments)
-        try:
-            result = await codemode.call(name, arguments, ctx, call_id=call.log_id, progress=progress)
-        except BaseException as exc:
-            audit.finish(call, error=exc)
-            raise
-        audit.finish(call, result=result)
-        return result
+        return await audit.record(call, codemode.call(name, arguments, ctx, call_id=call.log_id, progress=progress))
 
     def _audit_refused(self, ctx: CallContext, name: str, arguments: dict[str, Any]) -> None:
         """Record a call of a tool the caller cannot see: who tried what is worth knowing."""

@@ -71,13 +71,9 @@ class GatewayInvoker:
         if audit is None:
             return await self._run(ctx, tool, arguments, mode, parent_id, progress, CallOutcome(), None)
         call = audit.begin(ctx, tool.server, tool.name, arguments, mode=mode, parent_id=parent_id)
-        try:
-            result = await self._run(ctx, tool, arguments, mode, parent_id, progress, call.outcome, call.log_id)
-        except BaseException as exc:
-            audit.finish(call, error=exc)
-            raise
-        audit.finish(call, result=result)
-        return result
+        return await audit.record(
+            call, self._run(ctx, tool, arguments, mode, parent_id, progress, call.outcome, call.log_id)
+        )
 
     async def _run(  # noqa: PLR0917 - private; one call site per argument set
         self,
