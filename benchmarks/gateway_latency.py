@@ -5,7 +5,11 @@ client code calls `add` directly and through a gateway running as its own proces
 (`mcp-gateway serve`), at concurrency 1 and 32 (one client session per concurrent worker).
 Prints p50/p99, the ratio, the added milliseconds and the gateway process's CPU per call.
 
-    python benchmarks/gateway_latency.py [--calls 400] [--warmup 50]
+The machines are noisy, so the two sides are measured in alternating rounds on sessions that
+stay open (direct, gateway, gateway, direct, ...): both see the same conditions, and the CPU
+figure covers the gateway's calls only, not session setup.
+
+    python benchmarks/gateway_latency.py [--calls 1000] [--rounds 10] [--warmup 50]
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -111,6 +115,54 @@ async def measure(factory: ClientFactory, tool: str, concurrency: int, calls: in
     return latencies
 
 
+async def burst(clients: list[Client], tool: str, per_client: int, latencies: list[float] | None) -> None:
+    """Every client makes `per_client` calls, all clients at once; latencies (ms) go to `latencies`."""
+
+    async def worker(client: Client) -> None:
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            await client.call_tool(tool, {"a": 1, "b": 2})
+            if latencies is not None:
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+    async with anyio.create_task_group() as tg:
+        for client in clients:
+            tg.start_soon(worker, client)
+
+
+async def compare(
+    direct: tuple[ClientFactory, str],
+    via: tuple[ClientFactory, str],
+    *,
+    concurrency: int,
+    calls: int,
+    rounds: int,
+    warmup: int,
+    gateway_pid: int,
+) -> tuple[list[float], list[float], float]:
+    """Direct and gateway latencies (ms) from alternating rounds, and the gateway's CPU ms per call."""
+    async with AsyncExitStack() as stack:
+        sides = []
+        for factory, tool in (direct, via):
+            clients = [await stack.enter_async_context(factory()) for _ in range(concurrency)]
+            await burst(clients, tool, max(1, warmup // concurrency), None)
+            sides.append((clients, tool))
+        direct_ms: list[float] = []
+        via_ms: list[float] = []
+        cpu = 0.0
+        per_client = max(1, calls // rounds // concurrency)
+        for round_no in range(rounds):
+            for side in (0, 1) if round_no % 2 == 0 else (1, 0):
+                clients, tool = sides[side]
+                if side == 0:
+                    await burst(clients, tool, per_client, direct_ms)
+                else:
+                    before = cpu_ms(gateway_pid)
+                    await burst(clients, tool, per_client, via_ms)
+                    cpu += cpu_ms(gateway_pid) - before
+        return direct_ms, via_ms, cpu / len(via_ms)
+
+
 def cpu_ms(pid: int) -> float:
     """User + system CPU time of a process, in ms (Linux /proc); robust to other load on the machine."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -130,7 +182,7 @@ def row(label: str, direct: list[float], via: list[float], cpu: float) -> str:
     )
 
 
-async def run(calls: int, warmup: int) -> None:
+async def run(calls: int, rounds: int, warmup: int) -> None:
     http_port, gw_port = free_port(), free_port()
     demo = start([sys.executable, "-m", "examples.demo_server", "http", str(http_port)])
     workdir = Path(tempfile.mkdtemp(prefix="gw-bench-"))
@@ -159,7 +211,7 @@ async def run(calls: int, warmup: int) -> None:
     try:
         wait_http(f"http://127.0.0.1:{gw_port}/readyz")
         via = http_client(f"http://127.0.0.1:{gw_port}/mcp", {"Authorization": f"Bearer {KEY}"})
-        print(f"tools/call `add`, {calls} calls per cell after {warmup} warm-up calls; ms")
+        print(f"tools/call `add`, {calls} calls per side and cell in {rounds} alternating rounds; ms")
         print(
             f"{'upstream / concurrency':<22} {'dir p50':>8} {'dir p99':>8} {'gw p50':>9} {'gw p99':>9} "
             f"{'ratio':>8} {'added p50':>9} {'added p99':>9} {'gw CPU':>8}"
@@ -169,13 +221,18 @@ async def run(calls: int, warmup: int) -> None:
             ("stdio", stdio_client(), "local__"),
         ):
             for conc in (1, 32):
-                direct = await measure(direct_factory, "add", conc, calls, warmup)
-                cpu_before = cpu_ms(gateway.pid)
-                gw = await measure(via, prefix + "add", conc, calls, warmup)
-                cpu = (cpu_ms(gateway.pid) - cpu_before) / (max(1, calls // conc) + max(1, warmup // conc)) / conc
-                print(row(f"{label} / {conc}", direct, gw, cpu))
+                direct, gw, cpu = await compare(
+                    (direct_factory, "add"),
+                    (via, prefix + "add"),
+                    concurrency=conc,
+                    calls=calls,
+                    rounds=rounds,
+                    warmup=warmup,
+                    gateway_pid=gateway.pid,
+                )
+                print(row(f"{label} / {conc}", direct, gw, cpu), flush=True)
         print(f"(median of per-call latencies; gateway = `mcp-gateway serve` process, python {sys.version.split()[0]})")
-        print("gw CPU: the gateway process's CPU per call (ms, sessions' setup included), from /proc")
+        print("gw CPU: the gateway process's CPU per call (ms), from /proc")
         print(f"stdio direct spawns one server process per client session; cpus: {os.cpu_count()}")
     finally:
         stop(gateway)
@@ -184,10 +241,11 @@ async def run(calls: int, warmup: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--calls", type=int, default=1000, help="calls per side and cell")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per cell")
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
-    anyio.run(run, args.calls, args.warmup)
+    anyio.run(run, args.calls, args.rounds, args.warmup)
 
 
 if __name__ == "__main__":

@@ -238,6 +238,7 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
         server_info=lambda: server.server_info_stamp,
     )
     routes: list[Route | Mount] = [
+        Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),  # first: the hot path
         *server_status_routes(
             upstreams,
             is_started=lambda: state.started,
@@ -246,7 +247,6 @@ def create_app(config: GatewayConfig, *, config_path: Path | None = None, data_d
             auth_status=upstream_auth.status,
         ),
         *upstream_auth_routes(upstream_auth, require_admin=state.require_admin),
-        Route("/mcp", guarded(mcp_app), methods=["GET", "POST", "DELETE"]),
         Route("/mcp/{group}", guarded(GroupScope(mcp_app, state.group_filter)), methods=["GET", "POST", "DELETE"]),
         Route("/sse", guarded(sse.connect), methods=["GET"]),
         Mount("/messages", app=guarded(sse.post_message)),

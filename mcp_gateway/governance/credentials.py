@@ -39,6 +39,9 @@ def generate_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+_CREDENTIAL_HEADERS = frozenset((b"authorization", b"x-api-key"))
+
+
 def _text(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
@@ -54,6 +57,8 @@ def credential_from_headers(headers: HeaderSource) -> str | None:
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     found: set[str] = set()
     for raw_name, raw_value in pairs:
+        if isinstance(raw_name, bytes) and raw_name.lower() not in _CREDENTIAL_HEADERS:
+            continue  # skip decoding the headers that cannot carry a credential
         name = _text(raw_name).lower()
         if name == "authorization":
             scheme, _, token = _text(raw_value).strip().partition(" ")

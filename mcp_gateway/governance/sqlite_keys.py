@@ -55,7 +55,6 @@ _COLUMNS = (
 )
 
 
-
 def _record(row: sqlite3.Row) -> KeyRecord:
     return KeyRecord(
         id=row["id"],

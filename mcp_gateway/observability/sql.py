@@ -38,6 +38,7 @@ INDEXES: tuple[tuple[str, str], ...] = (
 in id order with no sort. Other filters scan newest first until the page is full. Every index
 costs write throughput (SQLite: about 30k rows/s with none, 20k with these six, 15k with nine)."""
 
+
 def record_to_row(record: LogRecord) -> tuple[Any, ...]:
     """The values of `COLUMNS` for `record` (JSON fields as text)."""
     arguments = arguments_json(record.arguments)

@@ -10,6 +10,8 @@ request (`tools/list`, `resources/read`, ...).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from mcp_gateway.observability.records import ApprovalDecision, LogStatus
 from sandbox.api import RunResult
 
 __all__ = ["Audit", "CallInFlight", "CallOutcome", "AuditMiddleware", "count_decisions", "count_sandbox_runs"]
+
+logger = logging.getLogger("mcp_gateway.audit")
 
 _ERROR_TEXT = 1000  # an error message is kept whole up to this many characters
 
@@ -119,14 +123,33 @@ class Audit:
         )
 
     async def record(self, call: CallInFlight, running: Awaitable[types.CallToolResult]) -> types.CallToolResult:
-        """Await the call and record how it ended, result or exception (which propagates)."""
+        """Await the call and record how it ended, result or exception (which propagates).
+
+        The record is built on the next turn of the event loop, with the latency measured now:
+        the fast path writes its reply within this turn, so redacting and serialising the record
+        stays off the caller's wait.
+        """
         try:
             result = await running
         except BaseException as exc:
-            self.finish(call, error=exc)
+            self._finish_soon(call, None, exc)
             raise
-        self.finish(call, result=result)
+        self._finish_soon(call, result, None)
         return result
+
+    def _finish_soon(
+        self, call: CallInFlight, result: types.CallToolResult | None, error: BaseException | None
+    ) -> None:
+        latency_s = time.perf_counter() - call.t0
+        asyncio.get_running_loop().call_soon(self._finish_logged, call, result, error, latency_s)
+
+    def _finish_logged(
+        self, call: CallInFlight, result: types.CallToolResult | None, error: BaseException | None, latency_s: float
+    ) -> None:
+        try:
+            self.finish(call, result=result, error=error, latency_s=latency_s)
+        except Exception:  # a record that cannot be built must not take the loop's handler with it
+            logger.exception("audit record for %s.%s failed", call.server, call.tool)
 
     def finish(
         self,
@@ -134,9 +157,12 @@ class Audit:
         *,
         result: types.CallToolResult | None = None,
         error: BaseException | None = None,
+        latency_s: float | None = None,
     ) -> None:
-        """Record `call`: `result` when it returned, `error` when it raised."""
-        latency_s = time.perf_counter() - call.t0
+        """Record `call`: `result` when it returned, `error` when it raised; latency from now
+        unless given."""
+        if latency_s is None:
+            latency_s = time.perf_counter() - call.t0
         outcome, server, tool = call.outcome, call.server, call.tool
         status: LogStatus = "ok"
         message: str | None = None

@@ -13,12 +13,12 @@ SDK's own checks produce the errors the spec asks for.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 import mcp_types as types
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_gateway.governance.identity import Identity
 from mcp_gateway.server.handlers import IDENTITY_SCOPE_KEY
+from mcp_gateway.wire_json import dumps
 
 __all__ = ["StatelessToolCalls"]
 
@@ -40,6 +41,8 @@ _SERVER_INFO_META = "io.modelcontextprotocol/serverInfo"
 _CLIENT_INFO_META = "io.modelcontextprotocol/clientInfo"
 _PROTOCOL_VERSION_META = "io.modelcontextprotocol/protocolVersion"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_DISCONNECTED = "the client disconnected"
+_MEMO_SIZE = 1024  # entries per memo; cleared when full (values repeat, so it refills at once)
 
 
 class StatelessToolCalls:
@@ -59,6 +62,8 @@ class StatelessToolCalls:
         self._security = TransportSecurityMiddleware(security)
         self._max_body = max_body
         self._server_info = server_info
+        self._clients: dict[bytes, types.Implementation] = {}
+        self._checked: dict[tuple[bytes | None, ...], bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or not _eligible_headers(scope["headers"]):
@@ -71,7 +76,7 @@ class StatelessToolCalls:
         if request is None or not isinstance(identity, Identity) or not _matches_headers(request, scope["headers"]):
             await self.app(scope, replay, send)
             return
-        if await self._security.validate_request(Request(scope, replay), is_post=True) is not None:
+        if not await self._secure(scope):
             await self.app(scope, replay, send)  # the SDK path answers with its own rejection
             return
         await self._serve(identity, request, replay, send)
@@ -79,31 +84,59 @@ class StatelessToolCalls:
     async def _serve(self, identity: Identity, request: dict[str, Any], receive: Receive, send: Send) -> None:
         params: dict[str, Any] = request["params"]
         meta = params.get("_meta") or {}
-        client_info = meta.get(_CLIENT_INFO_META)
-        client = types.Implementation.model_validate(client_info) if isinstance(client_info, dict) else None
+        client = self._client(meta.get(_CLIENT_INFO_META))
         request_id = request["id"]
-        reply: dict[str, Any] | None = None
-        calling = anyio.CancelScope()
+        # A client that goes away cancels its call upstream, as on the SDK path: a watcher task
+        # cancels this one on disconnect. (Plain asyncio: an anyio task group and cancel scope
+        # cost about 30 us per call, measured.)
+        this = asyncio.current_task()
+        assert this is not None
+        replying = False
 
-        async def watch() -> None:
-            # A client that goes away cancels its call upstream, as on the SDK path. Once the
-            # reply is sent the server reports a disconnect too, which ends this watch.
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            if reply is None:
-                calling.cancel()
+        def on_disconnect(watch: asyncio.Task[None]) -> None:
+            if not replying and not watch.cancelled():
+                this.cancel(_DISCONNECTED)
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(watch)
-            with calling:
-                reply = await self._reply(identity, params, request_id, client)
-            if reply is None:
+        watch = asyncio.ensure_future(_until_disconnect(receive))
+        watch.add_done_callback(on_disconnect)
+        try:
+            reply = await self._reply(identity, params, request_id, client)
+        except asyncio.CancelledError as exc:
+            if exc.args == (_DISCONNECTED,) and this.uncancel() == 0:
                 return  # the client disconnected; there is nobody to answer
-            status = ERROR_CODE_HTTP_STATUS.get(reply["error"]["code"], 200) if "error" in reply else 200
-            body = json.dumps(reply, separators=(",", ":")).encode()
-            headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            raise
+        finally:
+            replying = True
+            watch.cancel()
+        status = ERROR_CODE_HTTP_STATUS.get(reply["error"]["code"], 200) if "error" in reply else 200
+        body = dumps(reply)
+        headers = [*_JSON_HEADERS, (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _secure(self, scope: Scope) -> bool:
+        """The SDK's Host/Origin/Content-Type check, memoised on the three values it reads."""
+        key = _first_values(scope["headers"], (b"host", b"origin", b"content-type"))
+        passed = self._checked.get(key)
+        if passed is None:
+            passed = await self._security.validate_request(Request(scope), is_post=True) is None
+            if len(self._checked) >= _MEMO_SIZE:
+                self._checked.clear()
+            self._checked[key] = passed
+        return passed
+
+    def _client(self, info: object) -> types.Implementation | None:
+        """The caller's `clientInfo` as a model; memoised, since a client sends the same one each time."""
+        if not isinstance(info, dict):
+            return None
+        key = dumps(info)
+        client = self._clients.get(key)
+        if client is None:
+            client = types.Implementation.model_validate(info)
+            if len(self._clients) >= _MEMO_SIZE:
+                self._clients.clear()
+            self._clients[key] = client
+        return client
 
     async def _reply(
         self, identity: Identity, params: dict[str, Any], request_id: str | int, client: types.Implementation | None
@@ -138,6 +171,12 @@ class StatelessToolCalls:
         return wire
 
 
+async def _until_disconnect(receive: Receive) -> None:
+    # Once the reply is sent the server reports a disconnect too, which also ends this.
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def _eligible_headers(headers: list[tuple[bytes, bytes]]) -> bool:
     method = version = None
     accept = content_type = b""
@@ -154,6 +193,15 @@ def _eligible_headers(headers: list[tuple[bytes, bytes]]) -> bool:
             return False  # header-mirrored arguments: the SDK validates those
     accepts = b"*/*" in accept or (b"application/json" in accept and b"text/event-stream" in accept)
     return method == b"tools/call" and version in _MODERN and content_type.startswith(b"application/json") and accepts
+
+
+def _first_values(headers: list[tuple[bytes, bytes]], names: tuple[bytes, ...]) -> tuple[bytes | None, ...]:
+    """The first value of each of `names` (None where absent), as Starlette's `Headers.get` reads them."""
+    found: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name in names and name not in found:
+            found[name] = value
+    return tuple(found.get(name) for name in names)
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

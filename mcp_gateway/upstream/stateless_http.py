@@ -7,8 +7,9 @@ charge of everything else (discovery, listings, health, change streams) and of c
 does not take: calls that want progress, and tools whose schemas mirror arguments into
 `Mcp-Param-*` headers.
 
-It uses aiohttp rather than httpx2 (which the SDK uses): measured on this project's machines, one
-such POST costs 0.48 ms of CPU with aiohttp and 1.36 ms with httpx2 (docs/performance.md).
+The POST goes through `http1.Http1Pool` rather than httpx2 (which the SDK uses) or aiohttp: it
+costs a fraction of either's CPU per request (`python -m benchmarks.upstream_post_bench`,
+figures in docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
+from mcp_gateway.upstream.http1 import Http1Error, Http1Pool
 from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
 
 __all__ = ["StatelessHttpCaller", "StatelessTransportError", "needs_param_headers", "unstamped_result"]
@@ -62,10 +63,8 @@ class StatelessHttpCaller:
         headers: Mapping[str, str],
         *,
         protocol_version: str,
-        timeout_s: float,
         credentials: UpstreamCredentials | None = None,
     ) -> None:
-        self._url = url
         self._credentials = credentials
         self._ids = itertools.count(1)
         self._meta = {
@@ -73,27 +72,20 @@ class StatelessHttpCaller:
             "io.modelcontextprotocol/clientInfo": {"name": "mcp-gateway", "version": "0.1.0"},
             "io.modelcontextprotocol/clientCapabilities": {},
         }
-        self._headers = {
-            **headers,
-            "accept": _ACCEPT,
-            "content-type": "application/json",
-            "mcp-protocol-version": protocol_version,
-            "mcp-method": "tools/call",
-        }
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _pool(self) -> aiohttp.ClientSession:
-        # Created on first use: an aiohttp session belongs to the event loop that creates it.
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
-            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, connector=connector)
-        return self._session
+        self._pool = Http1Pool(
+            url,
+            {
+                **{name.lower(): value for name, value in headers.items()},
+                "accept": _ACCEPT,
+                "content-type": "application/json",
+                "mcp-protocol-version": protocol_version,
+                "mcp-method": "tools/call",
+            },
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
+        await self._pool.aclose()
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
         """Call `name`; raises `MCPError` for JSON-RPC errors, `StatelessTransportError` for lost links."""
@@ -124,15 +116,12 @@ class StatelessHttpCaller:
             if sent is not None:
                 headers["authorization"] = sent
             try:
-                async with self._pool().post(self._url, data=data, headers=headers, allow_redirects=False) as response:
-                    status = response.status
-                    content_type = response.headers.get("content-type", "")
-                    text = await response.text()
-            except aiohttp.ClientConnectionError as exc:
-                raise StatelessTransportError(str(exc) or type(exc).__name__) from exc
-            if status != 401 or credentials is None or attempt or not await credentials.after_unauthorized(sent):
+                reply = await self._pool.post(data, headers)
+            except Http1Error as exc:
+                raise StatelessTransportError(str(exc)) from exc
+            if reply.status != 401 or credentials is None or attempt or not await credentials.after_unauthorized(sent):
                 break
-        return status, content_type, text
+        return reply.status, reply.headers.get("content-type", ""), reply.body.decode("utf-8", "replace")
 
 
 def _reply(status: int, content_type: str, text: str, request_id: int) -> dict[str, Any]:

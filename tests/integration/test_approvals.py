@@ -213,6 +213,7 @@ async def test_pending_calls_survive_a_restart_as_abandoned_records(tmp_path: Pa
             assert gw.state.approvals is not None
             store = gw.state.approvals.store
             tg.cancel_scope.cancel()  # the caller goes away
+        await held.decided(pending.id)  # the disconnect reaches the gateway a few loop turns later
         record = await store.get(pending.id)
         assert record is not None and record.status == "abandoned" and record.reason == "the caller went away"
 

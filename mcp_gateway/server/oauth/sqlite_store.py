@@ -48,7 +48,6 @@ CREATE INDEX IF NOT EXISTS oauth_tokens_family ON oauth_tokens(family);
 """
 
 
-
 def _grant_json(grant: Grant) -> str:
     return json.dumps(
         {
