@@ -5,9 +5,11 @@ client code calls `add` directly and through a gateway running as its own proces
 (`mcp-gateway serve`), at concurrency 1 and 32 (one client session per concurrent worker).
 Prints p50/p99, the ratio, the added milliseconds and the gateway process's CPU per call.
 
-The machines are noisy, so the two sides are measured in alternating rounds on sessions that
-stay open (direct, gateway, gateway, direct, ...): both see the same conditions, and the CPU
-figure covers the gateway's calls only, not session setup.
+The machines are noisy, so the sides are measured in alternating rounds on sessions that stay
+open (direct, gateway, gateway, direct, ...): all see the same conditions, and the CPU figure
+covers the gateway's calls only, not session setup. Over HTTP a third side, `passthrough.py`
+(uvicorn forwarding bodies to the upstream, no gateway logic), shows what the extra process hop
+alone adds on the machine at hand.
 
     python benchmarks/gateway_latency.py [--calls 1000] [--rounds 10] [--warmup 50]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +27,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
@@ -33,6 +37,42 @@ from mcp.client.streamable_http import streamable_http_client
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
+
+
+NGINX_CONF = """
+daemon off;
+master_process off;  # one process, so its CPU is the proxy's
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    upstream demo {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://demo;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host 127.0.0.1:{upstream};  # the upstream checks Host (DNS rebinding)
+            proxy_buffering off;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(upstream_port: int, port: int, workdir: Path) -> subprocess.Popen[bytes] | None:
+    """nginx as a reverse proxy in front of the upstream (a C floor for the hop), if it is installed."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        return None
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=workdir, upstream=upstream_port, port=port))
+    return start([binary, "-c", str(conf), "-p", str(workdir)])
 
 
 def free_port() -> int:
@@ -130,37 +170,38 @@ async def burst(clients: list[Client], tool: str, per_client: int, latencies: li
             tg.start_soon(worker, client)
 
 
-async def compare(
-    direct: tuple[ClientFactory, str],
-    via: tuple[ClientFactory, str],
-    *,
-    concurrency: int,
-    calls: int,
-    rounds: int,
-    warmup: int,
-    gateway_pid: int,
-) -> tuple[list[float], list[float], float]:
-    """Direct and gateway latencies (ms) from alternating rounds, and the gateway's CPU ms per call."""
+@dataclass
+class Side:
+    """One way of calling the tool: its client factory, the tool's name there, the process to meter."""
+
+    factory: ClientFactory
+    tool: str
+    pid: int | None = None
+    latencies: list[float] = field(default_factory=list)
+    cpu_ms: float = 0.0
+
+    @property
+    def cpu_per_call(self) -> float:
+        return self.cpu_ms / max(1, len(self.latencies))
+
+
+async def compare(sides: list[Side], *, concurrency: int, calls: int, rounds: int, warmup: int) -> None:
+    """Fill each side's latencies (ms) and CPU from rounds that alternate their order."""
     async with AsyncExitStack() as stack:
-        sides = []
-        for factory, tool in (direct, via):
-            clients = [await stack.enter_async_context(factory()) for _ in range(concurrency)]
-            await burst(clients, tool, max(1, warmup // concurrency), None)
-            sides.append((clients, tool))
-        direct_ms: list[float] = []
-        via_ms: list[float] = []
-        cpu = 0.0
+        clients: list[list[Client]] = []
+        for side in sides:
+            opened = [await stack.enter_async_context(side.factory()) for _ in range(concurrency)]
+            await burst(opened, side.tool, max(1, warmup // concurrency), None)
+            clients.append(opened)
         per_client = max(1, calls // rounds // concurrency)
         for round_no in range(rounds):
-            for side in (0, 1) if round_no % 2 == 0 else (1, 0):
-                clients, tool = sides[side]
-                if side == 0:
-                    await burst(clients, tool, per_client, direct_ms)
-                else:
-                    before = cpu_ms(gateway_pid)
-                    await burst(clients, tool, per_client, via_ms)
-                    cpu += cpu_ms(gateway_pid) - before
-        return direct_ms, via_ms, cpu / len(via_ms)
+            order = range(len(sides)) if round_no % 2 == 0 else reversed(range(len(sides)))
+            for i in order:
+                side = sides[i]
+                before = cpu_ms(side.pid) if side.pid is not None else 0.0
+                await burst(clients[i], side.tool, per_client, side.latencies)
+                if side.pid is not None:
+                    side.cpu_ms += cpu_ms(side.pid) - before
 
 
 def cpu_ms(pid: int) -> float:
@@ -183,9 +224,13 @@ def row(label: str, direct: list[float], via: list[float], cpu: float) -> str:
 
 
 async def run(calls: int, rounds: int, warmup: int) -> None:
-    http_port, gw_port = free_port(), free_port()
+    http_port, gw_port, pass_port, nginx_port = free_port(), free_port(), free_port(), free_port()
     demo = start([sys.executable, "-m", "examples.demo_server", "http", str(http_port)])
+    passthrough = start(
+        [sys.executable, "-m", "benchmarks.passthrough", f"http://127.0.0.1:{http_port}/mcp", str(pass_port)]
+    )
     workdir = Path(tempfile.mkdtemp(prefix="gw-bench-"))
+    nginx = start_nginx(http_port, nginx_port, workdir)
     config = workdir / "gw.yaml"
     config.write_text(
         f"gateway: {{api_key: {KEY}}}\n"
@@ -216,26 +261,31 @@ async def run(calls: int, rounds: int, warmup: int) -> None:
             f"{'upstream / concurrency':<22} {'dir p50':>8} {'dir p99':>8} {'gw p50':>9} {'gw p99':>9} "
             f"{'ratio':>8} {'added p50':>9} {'added p99':>9} {'gw CPU':>8}"
         )
-        for label, direct_factory, prefix in (
-            ("http", http_client(f"http://127.0.0.1:{http_port}/mcp"), "web__"),
-            ("stdio", stdio_client(), "local__"),
-        ):
+        direct_http = http_client(f"http://127.0.0.1:{http_port}/mcp")
+        for label, direct_factory, prefix in (("http", direct_http, "web__"), ("stdio", stdio_client(), "local__")):
             for conc in (1, 32):
-                direct, gw, cpu = await compare(
-                    (direct_factory, "add"),
-                    (via, prefix + "add"),
-                    concurrency=conc,
-                    calls=calls,
-                    rounds=rounds,
-                    warmup=warmup,
-                    gateway_pid=gateway.pid,
-                )
-                print(row(f"{label} / {conc}", direct, gw, cpu), flush=True)
+                direct, gw = Side(direct_factory, "add"), Side(via, prefix + "add", gateway.pid)
+                floor = Side(http_client(f"http://127.0.0.1:{pass_port}/mcp"), "add", passthrough.pid)
+                c_floor = Side(http_client(f"http://127.0.0.1:{nginx_port}/mcp"), "add", nginx and nginx.pid)
+                sides = [direct, gw]
+                if label == "http":
+                    sides += [floor, c_floor] if nginx is not None else [floor]
+                await compare(sides, concurrency=conc, calls=calls, rounds=rounds, warmup=warmup)
+                print(row(f"{label} / {conc}", direct.latencies, gw.latencies, gw.cpu_per_call), flush=True)
+                if label == "http":
+                    print(row("  passthrough", direct.latencies, floor.latencies, floor.cpu_per_call), flush=True)
+                if label == "http" and nginx is not None:
+                    print(row("  nginx", direct.latencies, c_floor.latencies, c_floor.cpu_per_call), flush=True)
         print(f"(median of per-call latencies; gateway = `mcp-gateway serve` process, python {sys.version.split()[0]})")
         print("gw CPU: the gateway process's CPU per call (ms), from /proc")
+        print("passthrough: uvicorn forwarding each POST to the upstream, no gateway logic (benchmarks/passthrough.py)")
+        print("nginx: nginx proxy_pass with kept-alive upstream connections (only if nginx is installed)")
         print(f"stdio direct spawns one server process per client session; cpus: {os.cpu_count()}")
     finally:
         stop(gateway)
+        stop(passthrough)
+        if nginx is not None:
+            stop(nginx)
         stop(demo)
 
 
