@@ -64,6 +64,7 @@ class StatelessToolCalls:
         self._server_info = server_info
         self._clients: dict[bytes, types.Implementation] = {}
         self._checked: dict[tuple[bytes | None, ...], bool] = {}
+        self._server_info_stamp: dict[str, Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or not _eligible_headers(scope["headers"]):
@@ -125,6 +126,12 @@ class StatelessToolCalls:
             self._checked[key] = passed
         return passed
 
+    def _stamp(self) -> dict[str, Any]:
+        # The SDK deep-copies its stamp on every read; it never changes, so read it once.
+        if self._server_info_stamp is None:
+            self._server_info_stamp = self._server_info()
+        return self._server_info_stamp
+
     def _client(self, info: object) -> types.Implementation | None:
         """The caller's `clientInfo` as a model; memoised, since a client sends the same one each time."""
         if not isinstance(info, dict):
@@ -167,7 +174,7 @@ class StatelessToolCalls:
         wire: dict[str, Any] = result.model_dump(by_alias=True, mode="json", exclude_none=True)
         wire.setdefault("resultType", "complete")
         meta = wire.get("_meta")
-        wire["_meta"] = {**(meta if isinstance(meta, dict) else {}), _SERVER_INFO_META: self._server_info()}
+        wire["_meta"] = {**(meta if isinstance(meta, dict) else {}), _SERVER_INFO_META: self._stamp()}
         return wire
 
 

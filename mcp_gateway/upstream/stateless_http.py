@@ -24,6 +24,7 @@ from mcp.shared.exceptions import MCPError
 
 from mcp_gateway.upstream.http1 import Http1Error, Http1Pool
 from mcp_gateway.upstream.oauth.credentials import UpstreamCredentials
+from mcp_gateway.wire_json import dumps
 
 __all__ = ["StatelessHttpCaller", "StatelessTransportError", "needs_param_headers", "unstamped_result"]
 
@@ -96,7 +97,7 @@ class StatelessHttpCaller:
             "method": "tools/call",
             "params": {"name": name, "arguments": arguments, "_meta": self._meta},
         }
-        data = json.dumps(body, separators=(",", ":")).encode()
+        data = dumps(body)
         status, content_type, text = await self._post(data, name)
         if status == 401 and self._credentials is not None:
             raise StatelessTransportError("HTTP 401: the upstream refused the token")
