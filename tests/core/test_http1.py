@@ -4,13 +4,21 @@ the replies a well-behaved server never sends (early close, close-delimited bodi
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gzip
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 import pytest
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from starlette.types import Receive, Scope, Send
 
 from mcp_gateway.upstream.http1 import Http1Error, Http1Pool
@@ -68,15 +76,16 @@ class Recorder:
 
 
 @asynccontextmanager
-async def uvicorn_server(app: Recorder) -> AsyncIterator[str]:
+async def uvicorn_server(app: Recorder, **tls: str) -> AsyncIterator[str]:
     sock = listening_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, **tls)
+    server = uvicorn.Server(config)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(server.serve, [sock])  # already listening: connections queue until it starts
             try:
-                yield f"http://127.0.0.1:{port}"
+                yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
             finally:
                 server.should_exit = True
     finally:
@@ -210,3 +219,41 @@ def test_header_injection_and_bad_urls_are_refused() -> None:
         Http1Pool("http://127.0.0.1:1/mcp", {"x-evil": "a\r\nhost: elsewhere"})
     with pytest.raises(ValueError, match="not an http"):
         Http1Pool("ftp://127.0.0.1/mcp", {})
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+async def test_https_verifies_the_server_and_keeps_the_connection(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    app = Recorder()
+    async with uvicorn_server(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as url:
+        trusting = Http1Pool(url + "/echo", {}, ssl_context=ssl.create_default_context(cafile=str(cert)))
+        with anyio.fail_after(10):
+            assert [(await trusting.post(b"%d" % i)).body for i in range(3)] == [b"0|-|-", b"1|-|-", b"2|-|-"]
+        await trusting.aclose()
+        assert len(app.peers) == 1
+        strict = Http1Pool(url + "/echo", {})  # the system's trust store does not know this certificate
+        with anyio.fail_after(10), pytest.raises(Http1Error, match="CERTIFICATE_VERIFY_FAILED"):
+            await strict.post(b"x")
