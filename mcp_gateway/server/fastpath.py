@@ -102,9 +102,11 @@ class StatelessToolCalls:
         watch.add_done_callback(on_disconnect)
         try:
             reply = await self._reply(identity, params, request_id, client)
-        except asyncio.CancelledError as exc:
-            if exc.args == (_DISCONNECTED,) and this.uncancel() == 0:
-                return  # the client disconnected; there is nobody to answer
+        except asyncio.CancelledError:
+            # Our own cancel, and no other pending (a shutdown, say): nobody is left to answer.
+            disconnected = watch.done() and not watch.cancelled() and watch.exception() is None
+            if disconnected and this.uncancel() == 0:
+                return
             raise
         finally:
             replying = True
