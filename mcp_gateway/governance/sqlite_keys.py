@@ -24,7 +24,7 @@ from mcp_gateway.governance.keystore import (
     KeySpec,
     new_key,
 )
-from mcp_gateway.storage import SQLiteFile
+from mcp_gateway.storage import SQLiteFile, write_transaction
 
 __all__ = ["SQLiteKeyStore"]
 
@@ -89,15 +89,10 @@ class SQLiteKeyStore:
     @staticmethod
     def _write(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> int:
         # One transaction per write, bumping the revision with it so readers see both or neither.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             changed = conn.execute(sql, params).rowcount
             if changed:
                 conn.execute("UPDATE key_store_meta SET value = value + 1 WHERE name = 'revision'")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return changed
 
     async def create(self, spec: KeySpec) -> CreatedKey:

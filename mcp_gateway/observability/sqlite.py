@@ -27,6 +27,7 @@ from mcp_gateway.observability.sql import (
     record_to_row,
 )
 from mcp_gateway.observability.store import LogPage, LogStoreError
+from mcp_gateway.storage import write_transaction
 
 __all__ = ["SQLiteLogStore"]
 
@@ -125,13 +126,8 @@ class SQLiteLogStore:
         def insert(conn: sqlite3.Connection) -> None:
             # Converting here keeps the JSON work off the event loop's thread too.
             rows = [record_to_row(r) for r in records]
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(conn):
                 conn.executemany(_INSERT, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
         await self._call(self._writer, insert)
 

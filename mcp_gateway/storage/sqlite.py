@@ -11,15 +11,31 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import anyio.to_thread
 
-__all__ = ["SQLiteFile"]
+__all__ = ["SQLiteFile", "write_transaction"]
 
 R = TypeVar("R")
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` ... `COMMIT` on an autocommit connection; rolled back if the body raises.
+
+    IMMEDIATE takes the write lock up front, so a transaction never fails half-way for want of it.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class SQLiteFile:

@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from mcp_gateway.server.oauth.records import ClientRecord, CodeRecord, Grant, TokenKind, TokenRecord
-from mcp_gateway.storage import SQLiteFile
+from mcp_gateway.storage import SQLiteFile, write_transaction
 
 __all__ = ["SQLiteOAuthStore"]
 
@@ -164,13 +164,8 @@ class SQLiteOAuthStore:
         )
 
         def insert(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(conn):
                 conn.executemany(sql, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
         await self._run(insert)
 
