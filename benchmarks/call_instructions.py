@@ -32,21 +32,29 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
-BODY = json.dumps(
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "up__add",
-            "arguments": {"a": 1, "b": 2},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+
+
+def tools_call_body(tool: str) -> bytes:
+    """A stateless (2026-07-28) `tools/call` of `tool` adding 1 and 2, as a client sends it."""
+    return json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {
+                "name": tool,
+                "arguments": {"a": 1, "b": 2},
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                },
             },
-        },
-    }
-).encode()
+        }
+    ).encode()
+
+
+BODY = tools_call_body("up__add")
 HEADERS = [
     (b"host", b"127.0.0.1:8080"),
     (b"authorization", f"Bearer {KEY}".encode()),

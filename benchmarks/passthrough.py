@@ -54,8 +54,9 @@ class Passthrough:
         if self._pool is None:
             self._pool = Http1Pool(self._url, {})
         reply = await self._pool.post(body, headers)
-        out = [(name.encode(), value.encode()) for name, value in reply.headers.items() if name != "transfer-encoding"]
-        out = [(n, v) for n, v in out if n != b"content-length"] + [(b"content-length", b"%d" % len(reply.body))]
+        framing = ("transfer-encoding", "content-length")  # the body is whole now; uvicorn frames it anew
+        out = [(name.encode(), value.encode()) for name, value in reply.headers.items() if name not in framing]
+        out.append((b"content-length", b"%d" % len(reply.body)))
         await send({"type": "http.response.start", "status": reply.status, "headers": out})
         await send({"type": "http.response.body", "body": reply.body})
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from contextlib import AsyncExitStack
 
 import httpx2
 
+from benchmarks.call_instructions import tools_call_body
 from benchmarks.gateway_latency import free_port, pct, start, stop
 from mcp_gateway.upstream.http1 import Http1Pool
 
@@ -29,22 +29,7 @@ HEADERS = {
     "mcp-method": "tools/call",
     "mcp-name": "add",
 }
-BODY = json.dumps(
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "add",
-            "arguments": {"a": 1, "b": 2},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    }
-).encode()
+BODY = tools_call_body("add")
 
 Post = Callable[[], Awaitable[bytes]]
 
