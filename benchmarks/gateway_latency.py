@@ -11,7 +11,7 @@ covers the gateway's calls only, not session setup. Over HTTP a third side, `pas
 (uvicorn forwarding bodies to the upstream, no gateway logic), shows what the extra process hop
 alone adds on the machine at hand.
 
-    python benchmarks/gateway_latency.py [--calls 1000] [--rounds 10] [--warmup 50]
+    python benchmarks/gateway_latency.py [--calls 1000] [--rounds 10] [--warmup 50] [--cells http/1,stdio/1]
 """
 
 from __future__ import annotations
@@ -223,7 +223,10 @@ def row(label: str, direct: list[float], via: list[float], cpu: float) -> str:
     )
 
 
-async def run(calls: int, rounds: int, warmup: int) -> None:
+CELLS = ("http/1", "http/32", "stdio/1", "stdio/32")
+
+
+async def run(calls: int, rounds: int, warmup: int, cells: tuple[str, ...] = CELLS) -> None:
     http_port, gw_port, pass_port, nginx_port = free_port(), free_port(), free_port(), free_port()
     demo = start([sys.executable, "-m", "examples.demo_server", "http", str(http_port)])
     passthrough = start(
@@ -264,6 +267,8 @@ async def run(calls: int, rounds: int, warmup: int) -> None:
         direct_http = http_client(f"http://127.0.0.1:{http_port}/mcp")
         for label, direct_factory, prefix in (("http", direct_http, "web__"), ("stdio", stdio_client(), "local__")):
             for conc in (1, 32):
+                if f"{label}/{conc}" not in cells:
+                    continue
                 direct, gw = Side(direct_factory, "add"), Side(via, prefix + "add", gateway.pid)
                 floor = Side(http_client(f"http://127.0.0.1:{pass_port}/mcp"), "add", passthrough.pid)
                 c_floor = Side(http_client(f"http://127.0.0.1:{nginx_port}/mcp"), "add", nginx and nginx.pid)
@@ -294,8 +299,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000, help="calls per side and cell")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per cell")
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument(
+        "--cells", default=",".join(CELLS), help=f"which upstream/concurrency cells to run (default: {','.join(CELLS)})"
+    )
     args = parser.parse_args()
-    anyio.run(run, args.calls, args.rounds, args.warmup)
+    cells = tuple(c.strip() for c in args.cells.split(",") if c.strip())
+    if unknown := set(cells) - set(CELLS):
+        parser.error(f"unknown cells {sorted(unknown)}; choose from {', '.join(CELLS)}")
+    anyio.run(run, args.calls, args.rounds, args.warmup, cells)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pytest
 from mcp_gateway.config import parse_config
 from mcp_gateway.errors import UpstreamError, UpstreamTimeout
 from mcp_gateway.upstream.connection import Upstream, UpstreamState
+from mcp_gateway.upstream.stdio_lane import write_line
 from tests.core.harness import connect, python_server, running_gateway
 
 MODERN = "2026-07-28"
@@ -122,3 +123,30 @@ async def test_a_client_disconnecting_from_the_fast_path_cancels_the_stdio_call(
                 assert (await client.call_tool("s__started", {})).structured_content == {"result": True}
                 tg.cancel_scope.cancel()  # closes the raw client's connection mid-call
             assert (await client.call_tool("s__cancelled", {})).structured_content == {"result": True}
+
+
+async def test_write_line_writes_whole_lines_to_a_real_process_and_refuses_a_closed_pipe() -> None:
+    # `cat` echoes what the lane writes; anyio's process streams wrap asyncio's StreamWriter.
+    async with await anyio.open_process(["cat"]) as process:
+        assert process.stdin is not None and process.stdout is not None
+        with anyio.fail_after(10):
+            await write_line(process.stdin, b'{"a":1}\n')
+            await write_line(process.stdin, b'{"b":2}\n')
+            echoed = b""
+            while echoed.count(b"\n") < 2:
+                echoed += await process.stdout.receive()
+            assert echoed == b'{"a":1}\n{"b":2}\n'
+            await process.stdin.aclose()
+            with pytest.raises((anyio.ClosedResourceError, anyio.BrokenResourceError)):
+                await write_line(process.stdin, b"{}\n")
+
+
+async def test_write_line_uses_send_on_other_streams() -> None:
+    sent: list[bytes] = []
+
+    class Stream:
+        async def send(self, data: bytes) -> None:
+            sent.append(data)
+
+    await write_line(Stream(), b"{}\n")
+    assert sent == [b"{}\n"]
