@@ -3,15 +3,17 @@
 Timings on the project's shared 2-core machines swing by 50% within minutes; instruction counts
 do not. This script drives the gateway's ASGI app in-process (everything but uvicorn's HTTP
 parsing) against the demo server over streamable HTTP or stdio, and counts the user-space
-instructions of the gateway process, its log-writer thread included, per call: the difference
-between a run of 2N and a run of N calls, divided by N, so start-up and shutdown cancel out.
-Work done by the clock rather than per call (health checks, the config watcher, timed log
-flushes) is kept out of the runs: under valgrind it would grow with how long a run took, and
-the count with it. Records are written in one batch at shutdown, so each one's formatting and
-insert still counts. Two runs agree within about 0.5%. Kernel work (system calls, wake-ups) is
-not counted; `gateway_latency.py` measures that side.
+instructions of the gateway process per call: the difference between a run of 2N and a run of N
+calls, divided by N, so start-up and shutdown cancel out. Work done by the clock rather than per
+call (health checks, the config watcher, timed log flushes) is kept out of the runs: under
+valgrind it would grow with how long a run took, and the count with it.
 
-    python -m benchmarks.call_instructions [--upstream http|stdio] [--calls 200] [--tree PATH]
+Audit logging is off by default: its writer thread, scheduled as the OS sees fit, makes counts
+vary by a few % between runs, while without it two runs agree within about 1%. `--logging`
+turns it on (a batch is written every 100 records) to see what it adds. Kernel work (system
+calls, wake-ups) is not counted; `gateway_latency.py` measures that side.
+
+    python -m benchmarks.call_instructions [--upstream http|stdio] [--calls 200] [--tree PATH] [--logging]
 
 `--tree` runs another checkout's gateway (say, `git worktree add /tmp/before <commit>`), to
 compare two versions on equal terms. Needs valgrind (Debian: `apt-get install valgrind`).
@@ -109,7 +111,7 @@ async def call(app: Any) -> bytes:
     return b"".join(body)
 
 
-async def drive(calls: int, upstream: str, marker_dir: Path) -> None:
+async def drive(calls: int, upstream: str, marker_dir: Path, logging: bool) -> None:
     """The child: start the gateway app, warm up, wait for the parent to switch counting on
     (SIGUSR1), make `calls` calls."""
     from benchmarks.gateway_latency import free_port, start, stop
@@ -125,14 +127,12 @@ async def drive(calls: int, upstream: str, marker_dir: Path) -> None:
     )
     # Work that runs by the clock rather than per call (health checks, the config watcher, the log
     # writer's timed flushes) would make the count depend on how long valgrind took: health checks
-    # are pushed out of the run, the watcher is off, and records are written in one batch at
-    # shutdown, so each record's formatting and insert still counts, once.
+    # are pushed out of the run, the watcher is off, and a log writer flushes every 100 records
+    # (when a batch fills) instead of every 150 ms.
     server = server[:-1] + ", health: {interval_s: 3600}}"
+    log_settings = "{flush_interval_ms: 60000, batch_size: 100}" if logging else "{enabled: false}"
     config = marker_dir / "gw.yaml"
-    config.write_text(
-        f"gateway: {{api_key: {KEY}}}\nservers:\n  up: {server}\n"
-        "logging: {flush_interval_ms: 60000, batch_size: 50000, queue_size: 100000}\n"
-    )
+    config.write_text(f"gateway: {{api_key: {KEY}}}\nservers:\n  up: {server}\nlogging: {log_settings}\n")
     try:
         app = create_app(load_config(config), data_dir=marker_dir)
         async with app.router.lifespan_context(app):
@@ -155,7 +155,7 @@ async def drive(calls: int, upstream: str, marker_dir: Path) -> None:
             stop(demo)
 
 
-def count(calls: int, upstream: str, tree: Path) -> int:
+def count(calls: int, upstream: str, tree: Path, *, logging: bool) -> int:
     """Instructions callgrind counts from the go signal to the end of a run of `calls` calls."""
     with tempfile.TemporaryDirectory(prefix="gw-instr-") as tmp:
         workdir = Path(tmp)
@@ -173,6 +173,7 @@ def count(calls: int, upstream: str, tree: Path) -> int:
             str(calls),
             "--upstream",
             upstream,
+            *(["--logging"] if logging else []),
         ]
         env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{ROOT}"}
         child = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -200,21 +201,27 @@ def main() -> None:
     parser.add_argument("--upstream", choices=["http", "stdio"], default="http")
     parser.add_argument("--calls", type=int, default=200, help="N: runs of N and 2N calls are compared")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose gateway is measured")
+    parser.add_argument(
+        "--logging",
+        action="store_true",
+        help="with audit logging to SQLite (the log writer's thread makes counts vary by a few %%)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         import uvloop
 
-        uvloop.run(drive(args.calls, args.upstream, args.child))
+        uvloop.run(drive(args.calls, args.upstream, args.child, args.logging))
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     tree = args.tree.resolve()
-    small = count(args.calls, args.upstream, tree)
-    large = count(2 * args.calls, args.upstream, tree)
+    small = count(args.calls, args.upstream, tree, logging=args.logging)
+    large = count(2 * args.calls, args.upstream, tree, logging=args.logging)
     per_call = (large - small) / args.calls
     print(f"gateway at {tree}, {args.upstream} upstream: {per_call:,.0f} instructions per tools/call")
-    print(f"(callgrind, user space, log writer included; runs of {args.calls} and {2 * args.calls} calls)")
+    logged = "audit logging on, log writer included" if args.logging else "audit logging off"
+    print(f"(callgrind, user space, {logged}; runs of {args.calls} and {2 * args.calls} calls)")
 
 
 if __name__ == "__main__":
