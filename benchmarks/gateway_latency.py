@@ -281,6 +281,10 @@ async def run(calls: int, rounds: int, warmup: int, cells: tuple[str, ...] = CEL
                     print(row("  passthrough", direct.latencies, floor.latencies, floor.cpu_per_call), flush=True)
                 if label == "http" and nginx is not None:
                     print(row("  nginx", direct.latencies, c_floor.latencies, c_floor.cpu_per_call), flush=True)
+                if label == "http":
+                    own = pct(gw.latencies, 0.5) - pct(floor.latencies, 0.5)
+                    own_cpu = gw.cpu_per_call - floor.cpu_per_call
+                    print(f"  gateway minus passthrough: {own:+.2f} ms p50, {own_cpu:+.2f} ms CPU per call", flush=True)
         print(f"(median of per-call latencies; gateway = `mcp-gateway serve` process, python {sys.version.split()[0]})")
         print("gw CPU: the gateway process's CPU per call (ms), from /proc")
         print("passthrough: uvicorn forwarding each POST to the upstream, no gateway logic (benchmarks/passthrough.py)")
