@@ -111,9 +111,7 @@ class WorkerPool:
             self._running.add(scope)
             try:
                 limits = limits or self.default_limits
-                outcome = await run_on_worker(
-                    worker, code, bindings=bindings, host=host, limits=limits, clock=clock
-                )
+                outcome = await run_on_worker(worker, code, bindings=bindings, host=host, limits=limits, clock=clock)
             except WorkerDied:
                 pass  # killed by aclose() (the only other killer, the deadline, returns a result)
             finally:

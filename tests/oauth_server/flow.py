@@ -101,9 +101,7 @@ async def consent(
     page = await http.get(urljoin(authorize_url, response.headers["location"]))  # relative, as a browser resolves it
     assert page.status_code == 200, page.text
     fields = form_fields(page.text)
-    posted = await http.post(
-        str(page.url).split("?")[0], data={**fields, "decision": decision, "key": key or ""}
-    )
+    posted = await http.post(str(page.url).split("?")[0], data={**fields, "decision": decision, "key": key or ""})
     assert posted.status_code == 303, posted.text
     return parse_qs(urlsplit(posted.headers["location"]).query)
 

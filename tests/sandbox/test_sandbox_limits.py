@@ -134,7 +134,7 @@ async def test_a_paused_clock_does_not_count_toward_the_wall_clock(sandbox: Work
 
     with anyio.fail_after(20):
         result = await sandbox.run(
-            'a = github.slow(s=0.6, n=1)\nb = github.slow(s=0.05, n=2)\nresult = a + b',
+            "a = github.slow(s=0.6, n=1)\nb = github.slow(s=0.05, n=2)\nresult = a + b",
             bindings=BINDINGS,
             host=held,
             limits=Limits(timeout_s=0.5),
