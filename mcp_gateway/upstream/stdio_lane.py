@@ -195,7 +195,7 @@ async def lane_stdio_client(  # noqa: PLR0915 - one piece, as the SDK's stdio_cl
 
     async def stdin_writer() -> None:
         try:
-            await _write_messages(write_stream_reader, lane, stdin, server)
+            await _write_messages(write_stream_reader, stdin, server)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
             await read_stream_writer.aclose()
         finally:
@@ -227,7 +227,7 @@ async def lane_stdio_client(  # noqa: PLR0915 - one piece, as the SDK's stdio_cl
 
 
 async def _write_messages(
-    source: MemoryObjectReceiveStream[SessionMessage], lane: StdioLane, stdin: Any, server: StdioServerParameters
+    source: MemoryObjectReceiveStream[SessionMessage], stdin: Any, server: StdioServerParameters
 ) -> None:
     """The SDK's outgoing messages, one line each."""
     async with source:
@@ -241,10 +241,11 @@ async def write_line(stdin: Any, data: bytes) -> None:
 
     Every message, the lane's and the SDK's, is one `write` of a whole line, so lines never
     interleave and no lock is needed. The line goes straight to the asyncio `StreamWriter` under
-    anyio's wrapper when there is one: the wrapper's `send` adds a checkpoint and a shielded
-    cancel scope around a loop turn to every write, about 5% of the gateway's instructions per
-    stdio call (`benchmarks/call_instructions.py`). Flow control is the same: `drain` waits
-    while the pipe's buffer is full.
+    anyio's wrapper (its private `_stream`; any other stream, or an anyio without it, gets the
+    public `send`): the wrapper's `send` adds a checkpoint and a shielded cancel scope around a
+    loop turn to every write, about 5% of the gateway's instructions per stdio call
+    (`benchmarks/call_instructions.py`). Flow control is the same: `drain` waits while the
+    pipe's buffer is full.
     """
     writer = getattr(stdin, "_stream", None)
     if not isinstance(writer, asyncio.StreamWriter):
