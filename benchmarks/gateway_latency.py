@@ -265,23 +265,26 @@ async def run(calls: int, rounds: int, warmup: int, cells: tuple[str, ...] = CEL
             f"{'ratio':>8} {'added p50':>9} {'added p99':>9} {'gw CPU':>8}"
         )
         direct_http = http_client(f"http://127.0.0.1:{http_port}/mcp")
+        floor_proxies = [("passthrough", pass_port, passthrough.pid)]
+        if nginx is not None:
+            floor_proxies.append(("nginx", nginx_port, nginx.pid))
         for label, direct_factory, prefix in (("http", direct_http, "web__"), ("stdio", stdio_client(), "local__")):
             for conc in (1, 32):
                 if f"{label}/{conc}" not in cells:
                     continue
                 direct, gw = Side(direct_factory, "add"), Side(via, prefix + "add", gateway.pid)
-                floor = Side(http_client(f"http://127.0.0.1:{pass_port}/mcp"), "add", passthrough.pid)
-                c_floor = Side(http_client(f"http://127.0.0.1:{nginx_port}/mcp"), "add", nginx and nginx.pid)
-                sides = [direct, gw]
-                if label == "http":
-                    sides += [floor, c_floor] if nginx is not None else [floor]
+                floors = [  # over HTTP: the hop alone, in Python (first) and in C
+                    (name, Side(http_client(f"http://127.0.0.1:{port}/mcp"), "add", pid))
+                    for name, port, pid in floor_proxies
+                    if label == "http"
+                ]
+                sides = [direct, gw, *(side for _, side in floors)]
                 await compare(sides, concurrency=conc, calls=calls, rounds=rounds, warmup=warmup)
                 print(row(f"{label} / {conc}", direct.latencies, gw.latencies, gw.cpu_per_call), flush=True)
-                if label == "http":
-                    print(row("  passthrough", direct.latencies, floor.latencies, floor.cpu_per_call), flush=True)
-                if label == "http" and nginx is not None:
-                    print(row("  nginx", direct.latencies, c_floor.latencies, c_floor.cpu_per_call), flush=True)
-                if label == "http":
+                for name, side in floors:
+                    print(row(f"  {name}", direct.latencies, side.latencies, side.cpu_per_call), flush=True)
+                if floors:
+                    floor = floors[0][1]
                     own = pct(gw.latencies, 0.5) - pct(floor.latencies, 0.5)
                     own_cpu = gw.cpu_per_call - floor.cpu_per_call
                     print(f"  gateway minus passthrough: {own:+.2f} ms p50, {own_cpu:+.2f} ms CPU per call", flush=True)

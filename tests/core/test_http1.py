@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from mcp_gateway.upstream.http1 import Http1Error, Http1Pool
@@ -42,12 +43,7 @@ class Recorder:
         if scope["type"] != "http":
             return
         self.peers.add(scope["client"])
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await Request(scope, receive).body()
         headers = dict(scope["headers"])
         reply = b"%s|%s|%s" % (body, headers.get(b"x-extra", b"-"), headers.get(b"x-fixed", b"-"))
         path = scope["path"]
